@@ -1,0 +1,55 @@
+# The README's two commands: `make demo` and `make test`. Both set up what they need themselves.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# a venv with only what the image installs (no dev tools, no scikit-learn): what bench/ measures
+IMAGE_VENV ?= .venv-image
+IMAGE_STAMP := $(IMAGE_VENV)/.installed
+
+.PHONY: demo test lint typecheck unit contract bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "xgboost-byoc needs Python >= 3.11; run make PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(IMAGE_STAMP): pyproject.toml $(shell find src -name '*.py')
+	$(PYTHON) -m venv $(IMAGE_VENV)
+	$(IMAGE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(IMAGE_VENV)/bin/python -m pip install --quiet .
+	@touch $@
+
+demo: $(STAMP)
+	@echo "== built-in-style training with 5-fold CV on scikit-learn's breast-cancer set (local_test/test_dir)"
+	PYTHON=$(BIN)/python local_test/train_local.sh
+	@echo "== artifacts"
+	@ls -l local_test/test_dir/model local_test/test_dir/output/data
+	@echo "== metrics (local_test/test_dir/output/data/metrics.json)"
+	@$(BIN)/python -c 'import json; m = json.load(open("local_test/test_dir/output/data/metrics.json")); \
+	  [print(f"  {k:32} {v:.4f}" if isinstance(v, float) else f"  {k:32} {v}") for k, v in m.items()]'
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+contract: $(STAMP)
+	$(BIN)/pytest tests/contract
+
+bench: $(IMAGE_STAMP)
+	$(IMAGE_VENV)/bin/python bench/train.py
+
+clean:
+	rm -rf $(VENV) $(IMAGE_VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf local_test/test_dir/input/data local_test/test_dir/model local_test/test_dir/output

@@ -1,0 +1,41 @@
+"""Generate local_test/test_dir's data channels from scikit-learn's bundled breast-cancer set.
+
+The data is generated, never committed: 569 rows, 30 features, label 1 = benign, 0 = malignant, split
+80/20 (stratified, seed 0) into train/ and validation/ CSV files without header, label first — the
+built-in algorithm's layout. The config JSONs next to it are committed; edit them to try other settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE / "test_dir", help="the /opt/ml tree to fill")
+    args = parser.parse_args()
+    try:
+        from sklearn.datasets import load_breast_cancer
+    except ImportError:
+        raise SystemExit("make_test_dir.py needs scikit-learn (pip install 'xgboost-byoc[demo]')") from None
+    X, y = load_breast_cancer(return_X_y=True)
+    rng = np.random.default_rng(0)
+    validation = np.zeros(len(y), dtype=bool)
+    for label in (0, 1):
+        rows = rng.permutation(np.flatnonzero(y == label))
+        validation[rows[: len(rows) // 5]] = True
+    table = np.column_stack([y, X])
+    for channel, mask in (("train", ~validation), ("validation", validation)):
+        folder = args.out / "input" / "data" / channel
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savetxt(folder / f"breast_cancer_{channel}.csv", table[mask], delimiter=",", fmt="%.6g")
+        print(f"wrote {folder / f'breast_cancer_{channel}.csv'}: {mask.sum()} rows x {X.shape[1]} features")
+
+
+if __name__ == "__main__":
+    main()

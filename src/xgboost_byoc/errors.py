@@ -1,0 +1,39 @@
+"""Errors by kind. Only the entry points catch everything; library code raises one of these.
+
+- ``UserError``: the job's inputs are wrong (hyperparameters, data, configuration). Fix the input.
+- ``AlgorithmError``: training itself failed on valid inputs (e.g. XGBoost raised).
+- ``PlatformError``: the environment is broken (missing /opt/ml files SageMaker should have written,
+  disk full, ...).
+
+Every message's first line must say what to fix: it becomes the first line of ``/opt/ml/output/failure``,
+which is what SageMaker shows in ``FailureReason``.
+"""
+
+from __future__ import annotations
+
+
+class XgbByocError(Exception):
+    """Base class; ``kind`` names the category in failure files and logs."""
+
+    kind = "Error"
+    exit_code = 1
+
+    def __init__(self, message: str, *, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class UserError(XgbByocError):
+    kind = "UserError"
+    exit_code = 2
+
+
+class AlgorithmError(XgbByocError):
+    kind = "AlgorithmError"
+    exit_code = 3
+
+
+class PlatformError(XgbByocError):
+    kind = "PlatformError"
+    exit_code = 4

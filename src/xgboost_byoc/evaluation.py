@@ -1,0 +1,93 @@
+"""Threshold-dependent scores for binary classifiers, vectorised over every candidate threshold.
+
+A row is predicted positive when its probability is >= the threshold. ``best_threshold`` scores every
+distinct predicted value at once (one sort, cumulative counts) and returns the midpoint between the best
+cut and the next lower distinct value, so new rows that fall between training scores are cut the same
+way. The tests check these numbers against scikit-learn's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+THRESHOLD_METRICS = ("macro_f1", "f1", "accuracy")
+
+
+@dataclass(frozen=True)
+class Counts:
+    tp: np.ndarray
+    fp: np.ndarray
+    tn: np.ndarray
+    fn: np.ndarray
+
+    def scores(self) -> dict[str, np.ndarray]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total = self.tp + self.fp + self.tn + self.fn
+            f1_pos = _safe(2 * self.tp, 2 * self.tp + self.fp + self.fn)
+            f1_neg = _safe(2 * self.tn, 2 * self.tn + self.fn + self.fp)
+            return {
+                "accuracy": _safe(self.tp + self.tn, total),
+                "precision": _safe(self.tp, self.tp + self.fp),
+                "recall": _safe(self.tp, self.tp + self.fn),
+                "f1": f1_pos,
+                "macro_f1": (f1_pos + f1_neg) / 2,
+            }
+
+
+def _safe(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num/den with 0 where den is 0 (scikit-learn's zero_division=0)."""
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    return np.divide(num, den, out=np.zeros_like(num), where=den != 0)
+
+
+def _weights(y: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    return np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
+
+
+def counts_at(y: np.ndarray, prob: np.ndarray, threshold: float, weight: np.ndarray | None = None) -> Counts:
+    w = _weights(y, weight)
+    pos = np.asarray(y) == 1
+    pred = np.asarray(prob) >= threshold
+    return Counts(
+        tp=np.array(w[pos & pred].sum()),
+        fp=np.array(w[~pos & pred].sum()),
+        tn=np.array(w[~pos & ~pred].sum()),
+        fn=np.array(w[pos & ~pred].sum()),
+    )
+
+
+def scores_at(y: np.ndarray, prob: np.ndarray, threshold: float, weight: np.ndarray | None = None) -> dict[str, float]:
+    return {k: float(v) for k, v in counts_at(y, prob, threshold, weight).scores().items()}
+
+
+def best_threshold(
+    y: np.ndarray, prob: np.ndarray, metric: str = "macro_f1", weight: np.ndarray | None = None
+) -> tuple[float, float]:
+    """(threshold, score): the cut on ``prob`` that maximises ``metric`` over all distinct cuts."""
+    if metric not in THRESHOLD_METRICS:
+        raise ValueError(f"unknown threshold metric {metric!r}")
+    prob = np.asarray(prob, dtype=np.float64)
+    w = _weights(y, weight)
+    order = np.argsort(-prob, kind="mergesort")
+    sorted_prob = prob[order]
+    pos_w = np.where(np.asarray(y)[order] == 1, w[order], 0.0)
+    neg_w = w[order] - pos_w
+    # last index of each run of equal scores: cutting there puts the whole run on the positive side
+    last = np.flatnonzero(np.append(sorted_prob[1:] != sorted_prob[:-1], True))
+    tp = np.concatenate([[0.0], np.cumsum(pos_w)[last]])
+    fp = np.concatenate([[0.0], np.cumsum(neg_w)[last]])
+    p_total, n_total = pos_w.sum(), neg_w.sum()
+    counts = Counts(tp=tp, fp=fp, tn=n_total - fp, fn=p_total - tp)
+    score = counts.scores()[metric]
+    best = int(np.argmax(score))
+    cuts = np.concatenate([[np.inf], sorted_prob[last]])
+    if best == 0:  # nothing positive: cut just above the highest score
+        threshold = float(np.nextafter(sorted_prob[0], np.inf))
+    elif last[best - 1] + 1 < len(sorted_prob):  # midway to the next lower distinct score
+        threshold = float((cuts[best] + sorted_prob[last[best - 1] + 1]) / 2)
+    else:  # everything positive
+        threshold = float(cuts[best])
+    return threshold, float(score[best])

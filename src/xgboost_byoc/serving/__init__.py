@@ -1,0 +1,1 @@
+"""The inference server (gunicorn + Flask): /ping, /invocations, /execution-parameters."""

@@ -1,0 +1,353 @@
+"""Algorithm mode ("built-in style"): hyperparameters + channels → model, metrics, OOF predictions.
+
+Order of work: hyperparameters are validated (by the caller) before any data is read; then the channels
+are read and checked; then k-fold cross-validation (when ``kfold`` >= 2) chooses the round count and
+yields out-of-fold predictions; then the final model is trained (``refit``) or the fold models are kept
+(``ensemble``); last, artifacts, ``metrics.json`` and ``oof_predictions.csv`` are written.
+
+Log lines follow ``metrics.py``: the LAST line printed for every metric carries the value of the model
+that is saved.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from xgboost_byoc import __version__
+from xgboost_byoc.artifacts import (
+    margin_booster,
+    margin_dmatrix,
+    save_model,
+    transform_margin,
+    write_atomic,
+    write_json,
+)
+from xgboost_byoc.config import JobConfig
+from xgboost_byoc.data import Dataset, check_labels, read_channel
+from xgboost_byoc.errors import AlgorithmError, UserError
+from xgboost_byoc.evaluation import best_threshold, scores_at
+from xgboost_byoc.hyperparameters import Hyperparameters, validate_against_channels
+from xgboost_byoc.metrics import CV_PREFIX, STD_SUFFIX, format_eval_line, metric_name
+from xgboost_byoc.paths import Paths
+from xgboost_byoc.training.cv import CVResult, run_cv
+from xgboost_byoc.training.fit import Member, boost
+
+if TYPE_CHECKING:
+    import xgboost as xgb
+
+log = logging.getLogger(__name__)
+KNOWN_CHANNELS = ("train", "validation")
+
+
+def emit(line: str) -> None:
+    """Evaluation lines go to stdout, unbuffered, exactly as formatted (SageMaker's regexes read them)."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+@dataclass
+class Outcome:
+    metrics: dict[str, Any] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def train_algorithm_mode(paths: Paths, job: JobConfig, hp: Hyperparameters) -> Outcome:
+    started = time.perf_counter()
+    validate_against_channels(hp, job.channels)
+    for name in job.channels:
+        if name not in KNOWN_CHANNELS:
+            log.warning("channel %r is not used in algorithm mode (only train and validation are)", name)
+    train = _read(paths, job, hp, "train")
+    valid = _read(paths, job, hp, "validation") if "validation" in job.channels else None
+    if valid is not None:
+        _match_features(train, valid)
+
+    try:
+        import xgboost as xgb
+    except ImportError as exc:  # pragma: no cover - broken image
+        raise AlgorithmError(f"xgboost cannot be imported: {exc}") from exc
+
+    params = hp.booster_params()
+    monitor = hp.eval_metrics[-1]
+    patience = hp["early_stopping_rounds"]
+    cv: CVResult | None = None
+    try:
+        if hp.kfold:
+            stratify = bool(hp["kfold_stratified"]) and hp.is_classification
+            cv = run_cv(
+                train,
+                params,
+                k=hp.kfold,
+                repeats=int(hp["kfold_repeats"]),
+                seed=hp.kfold_seed,
+                stratify=stratify,
+                num_round=int(hp["num_round"]),
+                patience=patience,
+                monitor_metric=monitor,
+                emit=emit,
+            )
+            log.info(
+                "cross-validation chose %d rounds (best iteration %d of %d run)",
+                cv.best_iteration + 1,
+                cv.best_iteration,
+                cv.rounds_run,
+            )
+        outcome = _final_model(
+            xgb, paths, hp, params=params, train=train, valid=valid, cv=cv, monitor=monitor, patience=patience
+        )
+    except xgb.core.XGBoostError as exc:
+        first = str(exc).splitlines()[0]
+        raise AlgorithmError(f"XGBoost failed: {first}", detail=str(exc)) from exc
+    outcome.metrics["train_seconds"] = round(time.perf_counter() - started, 3)
+    write_json(paths.metrics_file, outcome.metrics)
+    return outcome
+
+
+def _read(paths: Paths, job: JobConfig, hp: Hyperparameters, name: str) -> Dataset:
+    started = time.perf_counter()
+    data = read_channel(
+        job.channels[name],
+        paths.channel_dir(name),
+        csv_header=str(hp["csv_header"]),
+        weights=bool(hp["csv_weights"]),
+    )
+    check_labels(data, hp.objective, hp["num_class"], channel=name)
+    log.info(
+        "channel %s: %d rows x %d features from %d file(s) in %.2f s",
+        name,
+        data.n_rows,
+        data.n_features,
+        len(data.files),
+        time.perf_counter() - started,
+    )
+    return data
+
+
+def _match_features(train: Dataset, valid: Dataset) -> None:
+    if train.n_features == valid.n_features:
+        return
+    if hasattr(train.X, "tocsr"):  # libsvm: a narrower file simply has no rows using the last columns
+        import scipy.sparse as sp
+
+        width = max(train.n_features, valid.n_features)
+        train.X = sp.csr_matrix(train.X, shape=(train.n_rows, width))
+        valid.X = sp.csr_matrix(valid.X, shape=(valid.n_rows, width))
+        return
+    raise UserError(
+        f"the validation channel has {valid.n_features} features but train has {train.n_features}; "
+        "both need the same columns (label first)"
+    )
+
+
+def _dmatrix(xgb: Any, data: Dataset, params: dict[str, Any]) -> xgb.DMatrix:
+    return xgb.DMatrix(data.X, label=data.y, weight=data.weights, nthread=params.get("nthread", -1))
+
+
+def _final_model(
+    xgb: Any,
+    paths: Paths,
+    hp: Hyperparameters,
+    *,
+    params: dict[str, Any],
+    train: Dataset,
+    valid: Dataset | None,
+    cv: CVResult | None,
+    monitor: str,
+    patience: int | None,
+) -> Outcome:
+    dtrain = _dmatrix(xgb, train, params)
+    dvalid = _dmatrix(xgb, valid, params) if valid is not None else None
+    evals = [(dtrain, "train")] + ([(dvalid, "validation")] if dvalid is not None else [])
+    metrics: dict[str, Any] = {}
+    if cv is not None and hp["kfold_model"] == "ensemble":
+        boosters = cv.boosters
+        best = cv.best_iteration
+        final = _ensemble_scores(params, boosters, evals)
+        emit(format_eval_line(best, final.items()))
+    elif cv is not None:  # refit on every training row for the CV-chosen number of rounds
+        member = Member(dtrain, evals, params)
+        result = boost([member], cv.best_iteration + 1, on_round=lambda i, s: emit(format_eval_line(i, s[0].items())))
+        boosters, best = [member.booster], cv.best_iteration
+        final = result.at(best)[0]
+    else:
+        member = Member(dtrain, evals, params)
+        stop_on = metric_name("validation", monitor) if dvalid is not None and patience else None
+        result = boost(
+            [member],
+            int(hp["num_round"]),
+            monitor=stop_on,
+            patience=patience,
+            on_round=lambda i, s: emit(format_eval_line(i, s[0].items())),
+        )
+        best = result.best_iteration
+        boosters = [member.booster[: best + 1]]
+        final = result.at(best)[0]
+        if best + 1 < result.rounds_run:
+            log.info("early stopping: keeping %d of %d rounds (best %s)", best + 1, result.rounds_run, stop_on)
+            emit(format_eval_line(best, final.items()))  # the saved model's values come last
+    metrics.update(final)
+    metrics["best_iteration"] = best
+    metrics["num_round_used"] = best + 1
+    if cv is not None:
+        metrics.update(_cv_metrics(cv))
+        _write_oof(paths, train, cv, hp)
+    threshold = _threshold(hp, params=params, train=train, valid=valid, cv=cv, boosters=boosters, metrics=metrics)
+    manifest = _manifest(hp, params=params, train=train, cv=cv, best=best, threshold=threshold)
+    save_model(paths.model_dir, boosters, manifest)
+    return Outcome(metrics=metrics, manifest=manifest)
+
+
+def _ensemble_scores(params: dict[str, Any], boosters: list[Any], evals: list[tuple[Any, str]]) -> dict[str, float]:
+    """XGBoost's own metrics for the averaged margin of the fold models, on each eval set."""
+    from xgboost_byoc.metrics import parse_xgboost_eval
+
+    scores: dict[str, float] = {}
+    for dmatrix, name in evals:
+        margin = np.mean([b.predict(dmatrix, output_margin=True) for b in boosters], axis=0)
+        scored = margin_dmatrix(
+            margin, dmatrix.get_label(), dmatrix.get_weight() if dmatrix.get_weight().size else None
+        )
+        scores.update(parse_xgboost_eval(margin_booster(params, scored).eval_set([(scored, name)], 0)))
+    return scores
+
+
+def _cv_metrics(cv: CVResult) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, (mean, std) in cv.summary.items():
+        prefix, _, metric = name.partition(":")
+        if prefix == CV_PREFIX:
+            out[name] = mean
+            out[metric_name(CV_PREFIX, metric + STD_SUFFIX)] = std
+        else:  # the fold models' scores on their own training rows, for over-fitting diagnosis
+            out[metric_name(CV_PREFIX, f"{prefix}_{metric}")] = mean
+    out["cv:folds"] = cv.k
+    out["cv:repeats"] = cv.repeats
+    return out
+
+
+def _oof_probabilities(params: dict[str, Any], cv: CVResult) -> np.ndarray:
+    """Out-of-fold predictions (averaged over repeats in margin space) in the objective's output."""
+    return transform_margin(params, cv.oof_margin.mean(axis=0))
+
+
+def _write_oof(paths: Paths, train: Dataset, cv: CVResult, hp: Hyperparameters) -> None:
+    params = hp.booster_params()
+    lines = []
+    preds = [transform_margin(params, margin) for margin in cv.oof_margin]
+    multi = preds[0].ndim == 2
+    header = ["row", "label", "repeat", "fold"] + (
+        [f"prediction_{c}" for c in range(preds[0].shape[1])] if multi else ["prediction"]
+    )
+    lines.append(",".join(header))
+    rows = np.arange(train.n_rows)
+    for r, ids in enumerate(cv.fold_ids):
+        pred = preds[r].reshape(train.n_rows, -1)
+        block = np.column_stack([rows, train.y, np.full(train.n_rows, r), ids, pred])
+        lines.append(_savetxt(block, ["%d", "%.10g", "%d", "%d"] + ["%.8g"] * pred.shape[1]))
+    write_atomic(paths.oof_predictions_file, ("\n".join(lines) + "\n").encode())
+
+
+def _savetxt(block: np.ndarray, fmt: list[str]) -> str:
+    import io
+
+    out = io.StringIO()
+    np.savetxt(out, block, fmt=fmt, delimiter=",")
+    return out.getvalue().rstrip("\n")
+
+
+def _threshold(
+    hp: Hyperparameters,
+    *,
+    params: dict[str, Any],
+    train: Dataset,
+    valid: Dataset | None,
+    cv: CVResult | None,
+    boosters: list[Any],
+    metrics: dict[str, Any],
+) -> dict[str, Any] | None:
+    """Binary objectives with probability output: the decision threshold and where it came from."""
+    if hp.objective != "binary:logistic":
+        return None
+    metric = str(hp["threshold_metric"])
+    valid_prob = _predict(params, boosters, valid) if valid is not None else None
+    if cv is not None:
+        prob = _oof_probabilities(params, cv)
+        threshold, _ = best_threshold(train.y, prob, metric, train.weights)
+        source = "out-of-fold predictions"
+        metrics.update(_prefixed("cv", scores_at(train.y, prob, threshold, train.weights), "_at_threshold"))
+    elif valid is not None and valid_prob is not None:
+        threshold, _ = best_threshold(valid.y, valid_prob, metric, valid.weights)
+        source = "validation channel (no k-fold: validation scores below are optimistic)"
+    else:
+        threshold, source = 0.5, "default (no k-fold, no validation channel)"
+    if valid is not None and valid_prob is not None:
+        metrics.update(
+            _prefixed("validation", scores_at(valid.y, valid_prob, threshold, valid.weights), "_at_threshold")
+        )
+        metrics.update(_prefixed("validation", scores_at(valid.y, valid_prob, 0.5, valid.weights), "_at_0.5"))
+    metrics["threshold"] = threshold
+    log.info("decision threshold %.4f (maximises %s on %s)", threshold, metric, source)
+    return {"value": threshold, "metric": metric, "source": source}
+
+
+def _prefixed(prefix: str, scores: dict[str, float], suffix: str) -> dict[str, float]:
+    return {metric_name(prefix, name + suffix): value for name, value in scores.items()}
+
+
+def _predict(params: dict[str, Any], boosters: list[Any], data: Dataset) -> np.ndarray:
+    margin = np.mean([b.inplace_predict(data.X, predict_type="margin") for b in boosters], axis=0)
+    return transform_margin(params, margin)
+
+
+def _manifest(
+    hp: Hyperparameters,
+    *,
+    params: dict[str, Any],
+    train: Dataset,
+    cv: CVResult | None,
+    best: int,
+    threshold: dict[str, Any] | None,
+) -> dict[str, Any]:
+    import xgboost as xgb
+
+    classes: list[float] | None = None
+    if hp.is_binary:
+        classes = [0, 1]
+    elif hp.is_multiclass:
+        classes = list(range(int(hp["num_class"])))
+    return {
+        "format": "xgboost-byoc-manifest/1",
+        "xgboost_version": xgb.__version__,
+        "xgboost_byoc_version": __version__,
+        "objective": hp.objective,
+        "num_class": hp["num_class"],
+        "classes": classes,
+        "num_features": train.n_features,
+        "feature_names": train.feature_names,
+        "eval_metric": hp.eval_metrics,
+        "best_iteration": best,
+        "num_boosted_rounds": best + 1,
+        "threshold": threshold,
+        "ensemble": "mean-margin" if cv is not None and hp["kfold_model"] == "ensemble" else None,
+        "cv": None
+        if cv is None
+        else {
+            "folds": cv.k,
+            "repeats": cv.repeats,
+            "seed": hp.kfold_seed,
+            "stratified": bool(hp["kfold_stratified"]) and hp.is_classification,
+            "model": hp["kfold_model"],
+            "rounds_run": cv.rounds_run,
+            "metrics": {name: {"mean": m, "std": s} for name, (m, s) in cv.summary.items()},
+            "per_fold": cv.per_fold,
+        },
+        "training_rows": train.n_rows,
+        "hyperparameters": hp.as_record(),
+        "booster_params": {k: v for k, v in params.items()},
+    }

@@ -1,0 +1,67 @@
+"""local_test/train_local.sh: generates its data and runs the installed `train` over the tree."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO, entry_point
+
+
+def test_train_local_generates_data_and_trains(tmp_path: Path) -> None:
+    test_dir = tmp_path / "test_dir"
+    shutil.copytree(REPO / "local_test" / "test_dir" / "input" / "config", test_dir / "input" / "config")
+    env = {**os.environ, "TEST_DIR": str(test_dir), "TRAIN": entry_point("train"), "PYTHON": sys.executable}
+    result = subprocess.run(
+        [str(REPO / "local_test" / "train_local.sh"), "some-image:latest"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (test_dir / "output" / "success").exists()
+    assert (test_dir / "model" / "xgboost-model").exists()
+    assert len((test_dir / "input/data/train/breast_cancer_train.csv").read_text().splitlines()) == 456
+    metrics = json.loads((test_dir / "output/data/metrics.json").read_text())
+    assert metrics["cv:auc"] > 0.97
+    if shutil.which("docker") is None:
+        assert "no Docker engine here" in result.stderr
+
+
+def test_metric_definitions_cli_prints_sagemaker_json() -> None:
+    result = subprocess.run(
+        [entry_point("xgb-byoc"), "metric-definitions", "--hp", "eval_metric=auc,logloss", "--hp", "kfold=5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    definitions = json.loads(result.stdout)
+    assert {
+        "Name": "validation:auc",
+        "Regex": r".*\[[0-9]+\].*#011validation\-auc:([-+]?(?:[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?|nan|inf)).*",
+    } in definitions
+    assert len(definitions) == 8
+
+
+def test_metric_definitions_cli_rejects_bad_hyperparameters() -> None:
+    result = subprocess.run(
+        [entry_point("xgb-byoc"), "metric-definitions", "--hp", "eval_metric=acu"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2 and "did you mean 'auc'?" in result.stderr
+
+
+def test_serve_says_it_is_not_available_yet() -> None:
+    result = subprocess.run([entry_point("serve")], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2 and "not available" in result.stderr

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+
+from xgboost_byoc.evaluation import best_threshold, scores_at
+
+
+def sample(seed: int, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(np.float32)
+    prob = np.clip(y * 0.3 + rng.random(n) * 0.7, 0, 1).round(2)  # rounding makes ties
+    return y, prob
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_scores_equal_scikit_learns(seed: int) -> None:
+    y, prob = sample(seed)
+    got = scores_at(y, prob, 0.5)
+    pred = prob >= 0.5
+    assert got["accuracy"] == pytest.approx(accuracy_score(y, pred))
+    assert got["precision"] == pytest.approx(precision_score(y, pred, zero_division=0))
+    assert got["recall"] == pytest.approx(recall_score(y, pred))
+    assert got["f1"] == pytest.approx(f1_score(y, pred))
+    assert got["macro_f1"] == pytest.approx(f1_score(y, pred, average="macro"))
+
+
+@pytest.mark.parametrize("metric", ["macro_f1", "f1", "accuracy"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_best_threshold_beats_or_equals_every_cut(metric: str, seed: int) -> None:
+    y, prob = sample(seed)
+    threshold, score = best_threshold(y, prob, metric)
+    scorer = {
+        "macro_f1": lambda p: f1_score(y, p, average="macro"),
+        "f1": lambda p: f1_score(y, p),
+        "accuracy": lambda p: accuracy_score(y, p),
+    }[metric]
+    brute = max(scorer(prob >= t) for t in np.unique(prob))
+    assert score == pytest.approx(brute)
+    assert scorer(prob >= threshold) == pytest.approx(score)  # the returned cut reproduces the score
+
+
+def test_weighted_scores_equal_scikit_learns() -> None:
+    y, prob = sample(5)
+    w = np.random.default_rng(5).random(len(y))
+    threshold, score = best_threshold(y, prob, "macro_f1", w)
+    assert f1_score(y, prob >= threshold, average="macro", sample_weight=w) == pytest.approx(score)
+
+
+def test_threshold_lies_between_scores() -> None:
+    y = np.array([0, 0, 1, 1])
+    threshold, score = best_threshold(y, np.array([0.1, 0.2, 0.8, 0.9]), "accuracy")
+    assert score == 1.0 and 0.2 < threshold <= 0.8
