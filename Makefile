@@ -23,13 +23,7 @@ $(IMAGE_STAMP): pyproject.toml $(shell find src -name '*.py')
 	@touch $@
 
 demo: $(STAMP)
-	@echo "== built-in-style training with 5-fold CV on scikit-learn's breast-cancer set (local_test/test_dir)"
-	PYTHON=$(BIN)/python local_test/train_local.sh
-	@echo "== artifacts"
-	@ls -l local_test/test_dir/model local_test/test_dir/output/data
-	@echo "== metrics (local_test/test_dir/output/data/metrics.json)"
-	@$(BIN)/python -c 'import json; m = json.load(open("local_test/test_dir/output/data/metrics.json")); \
-	  [print(f"  {k:32} {v:.4f}" if isinstance(v, float) else f"  {k:32} {v}") for k, v in m.items()]'
+	PYTHON=$(BIN)/python local_test/demo.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -49,6 +43,8 @@ contract: $(STAMP)
 
 bench: $(IMAGE_STAMP)
 	$(IMAGE_VENV)/bin/python bench/train.py
+	@command -v wrk >/dev/null || { echo "bench/serve.py needs wrk: apt-get install wrk"; exit 1; }
+	$(IMAGE_VENV)/bin/python bench/serve.py
 
 clean:
 	rm -rf $(VENV) $(IMAGE_VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

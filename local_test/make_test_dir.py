@@ -1,5 +1,6 @@
 """Generate local_test/test_dir's data channels from scikit-learn's bundled breast-cancer set.
 
+It also writes ``test_dir/payload.csv`` (five validation rows without label) for ``predict.sh``.
 The data is generated, never committed: 569 rows, 30 features, label 1 = benign, 0 = malignant, split
 80/20 (stratified, seed 0) into train/ and validation/ CSV files without header, label first — the
 built-in algorithm's layout. The config JSONs next to it are committed; edit them to try other settings.
@@ -35,6 +36,9 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         np.savetxt(folder / f"breast_cancer_{channel}.csv", table[mask], delimiter=",", fmt="%.6g")
         print(f"wrote {folder / f'breast_cancer_{channel}.csv'}: {mask.sum()} rows x {X.shape[1]} features")
+    payload = args.out / "payload.csv"  # a request body for predict.sh: five validation rows, no label
+    np.savetxt(payload, X[validation][:5], delimiter=",", fmt="%.6g")
+    print(f"wrote {payload}: 5 rows to send to the server")
 
 
 if __name__ == "__main__":

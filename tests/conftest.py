@@ -112,3 +112,116 @@ def ml_root(tmp_path: Path) -> MlTree:
     base = tmp_path / "opt_ml"
     base.mkdir()
     return MlTree(base)
+
+
+# ------------------------------------------------------------------------------------------ serving
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+    def json(self) -> object:
+        return json.loads(self.body)
+
+
+@dataclass
+class Server:
+    """A real `serve` process (gunicorn) on 127.0.0.1, and a small HTTP client for it."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=dict(headers or {}))
+            resp = conn.getresponse()
+            return Response(resp.status, resp.read(), {k.lower(): v for k, v in resp.getheaders()})
+        finally:
+            conn.close()
+
+    def invoke(self, body: bytes, content_type: str | None = "text/csv", **headers: str) -> Response:
+        all_headers = {k.replace("_", "-"): v for k, v in headers.items()}
+        if content_type is not None:
+            all_headers["Content-Type"] = content_type
+        return self.request("POST", "/invocations", body, all_headers)
+
+    def stop(self) -> None:
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+def start_server(model_base: Path, log: Path, env: Mapping[str, str] | None = None, wait: bool = True) -> Server:
+    import time
+
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "SAGEMAKER_BASE_DIR": str(model_base),
+        "SAGEMAKER_BIND_TO_PORT": str(port),
+        "XGB_BYOC_BIND_HOST": "127.0.0.1",
+        "SAGEMAKER_MODEL_SERVER_WORKERS": "2",
+        **(env or {}),
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [entry_point("serve")], env=full_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(process, port, log)
+    if not wait:
+        return server
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if server.request("GET", "/ping").status == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    pytest.fail(f"serve did not answer /ping within 60 s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def adult_model(tmp_path_factory: pytest.TempPathFactory, adult_dir: Path) -> MlTree:
+    """A model trained by the real `train` on the Adult splits (lab hyperparameters, 3-fold CV)."""
+    tree = MlTree(tmp_path_factory.mktemp("adult_model"))
+    tree.hyperparameters({**LAB_BUILTIN_HP, "num_round": "300", "kfold": "3", "eval_metric": "auc"})
+    tree.channel("train", [adult_dir / "adult_data_processed_train.csv"])
+    tree.channel("validation", [adult_dir / "adult_data_processed_validation.csv"])
+    result = tree.run_train()
+    assert result.returncode == 0, result.stderr[-3000:]
+    return tree
+
+
+@pytest.fixture(scope="session")
+def served_model(adult_model: MlTree, tmp_path_factory: pytest.TempPathFactory) -> Iterable[Server]:
+    """The real `serve` over the Adult model: gunicorn, 2 workers, 127.0.0.1, a free port."""
+    server = start_server(adult_model.base, tmp_path_factory.mktemp("serve") / "serve.log")
+    yield server
+    server.stop()

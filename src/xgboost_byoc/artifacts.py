@@ -13,6 +13,7 @@ ensemble predicts, and is scored, exactly like one bigger model would.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -39,6 +40,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the model from a non-root serving user
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
@@ -75,7 +77,8 @@ def load_booster(path: Path) -> xgb.Booster:
     try:
         booster.load_model(bytearray(path.read_bytes()))
     except xgb.core.XGBoostError as exc:
-        raise UserError(f"{path.name} is not an XGBoost model XGBoost {xgb.__version__} can load: {exc}") from exc
+        first = str(exc).splitlines()[0]
+        raise UserError(f"{path.name} is not an XGBoost model XGBoost {xgb.__version__} can load: {first}") from exc
     return booster
 
 
@@ -129,8 +132,20 @@ def margin_dmatrix(
 
 
 def transform_margin(params: dict[str, Any], margin: np.ndarray) -> np.ndarray:
-    dmatrix = margin_dmatrix(margin)
-    return np.asarray(margin_booster(params, dmatrix).predict(dmatrix))
+    """The objective's output (probabilities, classes, ...) for raw margins, computed by XGBoost."""
+    transformer = _transformer(str(params["objective"]), params.get("num_class"))
+    return np.asarray(transformer.predict(margin_dmatrix(margin)))
+
+
+@functools.lru_cache(maxsize=16)
+def _transformer(objective: str, num_class: int | None) -> xgb.Booster:
+    params: dict[str, Any] = {"objective": objective}
+    if num_class:
+        params["num_class"] = num_class
+    dummy = margin_dmatrix(np.zeros((1, num_class) if num_class else 1, np.float32))
+    booster = margin_booster(params, dummy)
+    booster.predict(dummy)  # configures the learner (feature count) while its cache matrix is alive
+    return booster
 
 
 def load_model(model_dir: Path) -> Model:

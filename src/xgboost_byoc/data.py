@@ -210,12 +210,16 @@ def parse_libsvm(source: Source, *, name: str, n_features: int | None = None) ->
     import scipy.sparse as sp
 
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
-    table = pacsv.read_csv(
-        stream,
-        read_options=pacsv.ReadOptions(column_names=["line"]),
-        parse_options=pacsv.ParseOptions(delimiter="\x1f", quote_char=False, escape_char=False),
-        convert_options=pacsv.ConvertOptions(column_types={"line": pa.string()}, strings_can_be_null=False),
-    )
+    try:
+        table = pacsv.read_csv(
+            stream,
+            read_options=pacsv.ReadOptions(column_names=["line"]),
+            parse_options=pacsv.ParseOptions(delimiter="\x1f", quote_char=False, escape_char=False),
+            convert_options=pacsv.ConvertOptions(column_types={"line": pa.string()}, strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as exc:
+        reason = "it is not UTF-8 text" if "UTF8" in str(exc) else str(exc).splitlines()[0]
+        raise UserError(f"{name} cannot be read as libsvm: {reason}") from None
     lines = pc.utf8_trim_whitespace(pc.replace_substring_regex(table.column("line"), r"#.*$", ""))
     lines = lines.filter(pc.not_equal(lines, ""))
     if len(lines) == 0:

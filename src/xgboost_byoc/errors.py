@@ -37,3 +37,13 @@ class AlgorithmError(XgbByocError):
 class PlatformError(XgbByocError):
     kind = "PlatformError"
     exit_code = 4
+
+
+class HttpError(XgbByocError):
+    """A request the server refuses: ``status`` is the HTTP status, ``message`` one line for the client."""
+
+    kind = "HttpError"
+
+    def __init__(self, status: int, message: str, *, detail: str | None = None) -> None:
+        super().__init__(message.splitlines()[0] if message else "error", detail=detail)
+        self.status = status

@@ -62,6 +62,60 @@ def test_metric_definitions_cli_rejects_bad_hyperparameters() -> None:
     assert result.returncode == 2 and "did you mean 'auc'?" in result.stderr
 
 
-def test_serve_says_it_is_not_available_yet() -> None:
-    result = subprocess.run([entry_point("serve")], capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 2 and "not available" in result.stderr
+def test_serve_local_and_predict_scripts_answer(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from tests.conftest import free_port
+
+    test_dir = tmp_path / "test_dir"
+    shutil.copytree(REPO / "local_test" / "test_dir" / "input" / "config", test_dir / "input" / "config")
+    env = {**os.environ, "TEST_DIR": str(test_dir), "TRAIN": entry_point("train"), "PYTHON": sys.executable}
+    subprocess.run([str(REPO / "local_test" / "train_local.sh")], env=env, check=True, capture_output=True, timeout=300)
+    port = str(free_port())
+    serve_env = {**env, "SERVE": entry_point("serve"), "PORT": port, "SAGEMAKER_MODEL_SERVER_WORKERS": "1"}
+    server = subprocess.Popen(
+        [str(REPO / "local_test" / "serve_local.sh")],
+        env=serve_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        payload = test_dir / "payload.csv"
+        answer = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.poll() is None:
+            answer = subprocess.run(
+                [str(REPO / "local_test" / "predict.sh"), str(payload)],
+                env={**os.environ, "PORT": port},
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            if answer.returncode == 0:
+                break
+            time.sleep(0.2)
+        assert answer is not None and answer.returncode == 0, answer.stderr if answer else server.stderr
+        assert len(answer.stdout.splitlines()) == 5
+        assert all(0 <= float(v) <= 1 for v in answer.stdout.split())
+        labels = subprocess.run(
+            [str(REPO / "local_test" / "predict.sh"), str(payload)],
+            env={**os.environ, "PORT": port, "OUTPUT": "predicted_label"},
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        assert set(labels.stdout.split()) <= {"0", "1"}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def test_predict_script_explains_its_usage() -> None:
+    result = subprocess.run(
+        [str(REPO / "local_test" / "predict.sh")], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert result.returncode == 2 and "usage:" in result.stderr

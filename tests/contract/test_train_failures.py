@@ -133,3 +133,10 @@ def test_good_small_input_succeeds(ml_root: MlTree) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert (ml_root.output / "success").exists() and not (ml_root.output / "failure").exists()
     assert (ml_root.model_dir / "xgboost-model").exists()
+
+
+def test_artifacts_are_readable_by_other_users(ml_root: MlTree) -> None:
+    prepare(ml_root, Case("good", ""))
+    assert ml_root.run_train().returncode == 0
+    for path in [*ml_root.model_dir.iterdir(), *(ml_root.output / "data").iterdir()]:
+        assert path.stat().st_mode & 0o004, f"{path.name} is not world-readable"

@@ -24,15 +24,31 @@ def test_hyperparameter_table_lists_exactly_the_schema() -> None:
         assert row[2] == param.kind, param.name
 
 
-def test_env_var_table_lists_every_variable_the_code_reads() -> None:
+def test_env_var_table_lists_exactly_the_variables_read() -> None:
     documented = {r[0].strip("`") for r in table_rows("Environment variables")}
-    sources = [*(REPO / "src").rglob("*.py"), REPO / "tests" / "conftest.py", REPO / "bench" / "train.py"]
     read = set()
-    for path in sources:
+    for path in [*(REPO / "src").rglob("*.py"), REPO / "tests" / "conftest.py", *(REPO / "bench").glob("*.py")]:
         text = path.read_text()
         read |= set(re.findall(r"""environ(?:\.get)?\(\s*["']([A-Z_]+)["']""", text))
-        read |= set(re.findall(r"""^[A-Z_]+_ENV = ["']([A-Z_]+)["']""", text, re.M))
-    assert read == documented
+        read |= set(re.findall(r"\b((?:SAGEMAKER|XGB_BYOC)_[A-Z_]+[A-Z])\b", text))
+    assert read == documented, (sorted(read - documented), sorted(documented - read))
+
+
+def test_every_env_var_named_in_the_code_is_documented() -> None:
+    documented = {r[0].strip("`") for r in table_rows("Environment variables")}
+    named = set()
+    for path in (REPO / "src").rglob("*.py"):
+        named |= set(re.findall(r"\b((?:SAGEMAKER|XGB_BYOC)_[A-Z_]+[A-Z])\b", path.read_text()))
+    assert named <= documented, sorted(named - documented)
+
+
+def test_serving_settings_table_matches_the_readme() -> None:
+    from xgboost_byoc.serving.settings import ENV_VARS
+
+    rows = {r[0].strip("`"): r for r in table_rows("Environment variables")}
+    for name, meaning, default in ENV_VARS:
+        assert name in rows, name
+        assert rows[name][2] == meaning and rows[name][3] == default, name
 
 
 def test_file_names_in_the_readme_exist() -> None:

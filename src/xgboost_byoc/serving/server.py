@@ -1,13 +1,99 @@
-"""The image's ``serve`` entry point. The inference server is not part of this release yet."""
+"""The image's ``serve`` entry point: gunicorn workers running the Flask app.
+
+Start-up order, and why:
+1. settings are read and the model directory is checked in the gunicorn master (which file, manifest,
+   pickle policy) without running any XGBoost code, so a missing or refused model stops ``serve`` at once
+   with a clear message (exit 1);
+2. the heavy libraries are imported in the master, so the workers share those pages copy-on-write;
+3. each worker loads the model itself. Any XGBoost call in the master (even loading a model) starts
+   libgomp's thread pool, and a process forked after that hangs on its first multi-threaded predict.
+   A model that fails to load stops the worker before it serves anything, and gunicorn then shuts the
+   whole server down (exit 3): /ping never answers for a server that cannot predict.
+"""
 
 from __future__ import annotations
 
+import logging
 import sys
+from typing import Any
+
+from xgboost_byoc.errors import XgbByocError
+
+log = logging.getLogger("xgboost_byoc.serve")
+WORKER_BOOT_ERROR = 3  # gunicorn halts the server when a worker exits with this code
+
+
+def gunicorn_options(settings: Any) -> dict[str, Any]:
+    return {
+        "bind": f"{settings.host}:{settings.port}",
+        "workers": settings.workers,
+        "worker_class": "sync",
+        "timeout": settings.timeout,
+        "graceful_timeout": 10,
+        "preload_app": False,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "xgboost-byoc-serve",
+        "control_socket_disable": True,  # gunicorn >= 25.1 opens a control socket in $HOME otherwise
+    }
 
 
 def main() -> int:
-    sys.stderr.write(
-        "serve: the inference server is not available in this version of xgboost-byoc yet; "
-        "train models with `train` and load xgboost-model with xgboost.Booster meanwhile\n"
+    from gunicorn.app.base import BaseApplication
+
+    from xgboost_byoc.serving.settings import Settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        settings = Settings.from_env()
+        from xgboost_byoc.serving.predictor import locate_model
+
+        source = locate_model(settings.model_dir, allow_pickle=settings.allow_pickle)
+    except XgbByocError as exc:
+        log.error("cannot start: %s", exc.message)
+        return 1
+    import xgboost  # noqa: F401 - imported once here, shared by the workers; no XGBoost work before fork
+
+    from xgboost_byoc.serving.app import create_app
+    from xgboost_byoc.serving.predictor import load_predictor
+
+    log.info(
+        "serving %s (%s) on %s:%d with %d worker(s) x %d XGBoost thread(s), max payload %g MB",
+        source.path,
+        source.kind,
+        settings.host,
+        settings.port,
+        settings.workers,
+        settings.threads,
+        settings.max_payload_mb,
     )
-    return 2
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in gunicorn_options(settings).items():
+                if key in self.cfg.settings:  # options newer than the installed gunicorn are skipped
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:  # in each worker, after the fork
+            try:
+                predictor = load_predictor(
+                    settings.model_dir, threads=settings.threads, allow_pickle=settings.allow_pickle
+                )
+            except XgbByocError as exc:
+                log.error("cannot start: %s", exc.message)
+                raise SystemExit(WORKER_BOOT_ERROR) from None
+            log.info(
+                "worker ready: %s, %d features, %d booster(s)",
+                predictor.objective,
+                predictor.n_features,
+                len(predictor.model.boosters),
+            )
+            return create_app(predictor, settings)
+
+    Server().run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

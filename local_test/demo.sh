@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The demo behind `make demo`: train with 5-fold CV on the breast-cancer set, serve the model, ask it.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+test_dir="${TEST_DIR:-$here/test_dir}"
+port="${PORT:-8080}"
+export TEST_DIR="$test_dir" PORT="$port"
+
+echo "== 1. built-in-style training: 5-fold CV + early stopping, refit (local_test/train_local.sh)"
+"$here/train_local.sh"
+echo
+echo "== 2. what training wrote"
+ls -l "$test_dir/model" "$test_dir/output/data"
+"${PYTHON:-python3}" - "$test_dir" <<'PY'
+import json, sys
+metrics = json.load(open(f"{sys.argv[1]}/output/data/metrics.json"))
+for key in ("cv:auc", "cv:auc_std", "validation:auc", "best_iteration", "threshold", "cv:macro_f1_at_threshold"):
+    print(f"  {key:28} {metrics[key]:.4f}" if isinstance(metrics[key], float) else f"  {key:28} {metrics[key]}")
+PY
+echo
+echo "== 3. serving it on 127.0.0.1:$port (local_test/serve_local.sh) and asking (local_test/predict.sh)"
+SAGEMAKER_MODEL_SERVER_WORKERS=1 "$here/serve_local.sh" >"$test_dir/serve.log" 2>&1 &
+server=$!
+trap 'kill -TERM "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  if curl -sf "http://127.0.0.1:$port/ping" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$server" 2>/dev/null; then cat "$test_dir/serve.log" >&2; exit 1; fi
+  sleep 0.1
+done
+echo "-- probability of class 1 (benign) for the 5 rows of $test_dir/payload.csv"
+"$here/predict.sh" "$test_dir/payload.csv"
+echo "-- predicted_label, cut at the CV-chosen threshold"
+OUTPUT=predicted_label "$here/predict.sh" "$test_dir/payload.csv"
+echo "-- the same rows as JSON"
+ACCEPT=application/json "$here/predict.sh" "$test_dir/payload.csv"
+echo
+echo "-- a bad request: 12 values instead of 30"
+printf '1,2,3,4,5,6,7,8,9,10,11,12\n' >"$test_dir/bad.csv"
+"$here/predict.sh" "$test_dir/bad.csv" || true
+echo

@@ -1,0 +1,127 @@
+"""The Flask app: /ping, /invocations, /execution-parameters.
+
+``/invocations`` is a short pipeline — choose the encoder (406 before any work), the output kind (400),
+the decoder (415), read the body (413 over the limit), decode and check the shape (400), predict, encode.
+Every refusal is a 4xx with a one-line JSON body ``{"error": "..."}``; an unexpected failure is a 500
+with no traceback in the response (the log has it).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Request, Response, request
+from werkzeug.exceptions import HTTPException
+
+from xgboost_byoc.errors import HttpError
+from xgboost_byoc.serving.codecs import ENCODERS, decoder_for
+from xgboost_byoc.serving.predictor import Predictor
+from xgboost_byoc.serving.settings import OUTPUTS, Settings
+
+log = logging.getLogger(__name__)
+CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
+DEFAULT_ACCEPT = "text/csv"
+DEFAULT_CONTENT_TYPE = "text/csv"
+ASSUMED_HEADER = "X-Xgb-Byoc-Assumed-Content-Type"
+
+
+def _error(status: int, message: str) -> Response:
+    return Response(Response.json_module.dumps({"error": message}) + "\n", status=status, mimetype="application/json")
+
+
+def choose_accept(req: Request) -> str:
+    accept = req.headers.get("Accept", "").strip()
+    if not accept or accept == "*/*":
+        return DEFAULT_ACCEPT
+    best = req.accept_mimetypes.best_match(list(ENCODERS))
+    if best is None:
+        raise HttpError(406, f"Accept {accept!r} is not supported; use one of {', '.join(ENCODERS)}")
+    return str(best)
+
+
+def choose_output(req: Request, default: str) -> str:
+    """``output=...`` from SageMaker's custom attributes header (``k=v`` pairs, ``,`` or ``;`` separated)."""
+    raw = req.headers.get(CUSTOM_ATTRIBUTES, "")
+    for pair in raw.replace(";", ",").split(","):
+        key, sep, value = pair.partition("=")
+        if sep and key.strip() == "output":
+            value = value.strip()
+            if value not in OUTPUTS:
+                raise HttpError(400, f"output={value!r} is not one of {', '.join(OUTPUTS)}")
+            return value
+    return default
+
+
+def _drain(req: Request, cap: int) -> None:
+    """Read and drop an over-long body (up to ``cap`` bytes) so the client, still sending, gets the 413.
+
+    Closing a socket with unread input makes the kernel reset the connection, and the client then
+    sees a broken pipe instead of the JSON error.
+    """
+    remaining = min(req.content_length or 0, cap)
+    stream = req.environ["wsgi.input"]
+    while remaining > 0:
+        chunk = stream.read(min(remaining, 1 << 20))
+        if not chunk:
+            break
+        remaining -= len(chunk)
+
+
+def create_app(predictor: Predictor, settings: Settings) -> Flask:
+    app = Flask("xgboost_byoc")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_payload_bytes
+    default_output = settings.default_output or predictor.default_output
+
+    @app.get("/ping")
+    def ping() -> Response:
+        return Response(status=200)
+
+    @app.get("/execution-parameters")
+    def execution_parameters() -> Response:
+        return Response(
+            Response.json_module.dumps(
+                {
+                    "MaxConcurrentTransforms": settings.workers,
+                    "BatchStrategy": "MULTI_RECORD",
+                    "MaxPayloadInMB": int(settings.max_payload_mb),
+                }
+            ),
+            mimetype="application/json",
+        )
+
+    @app.post("/invocations")
+    def invocations() -> Response:
+        accept = choose_accept(request)
+        output = choose_output(request, default_output)
+        content_type = request.mimetype or DEFAULT_CONTENT_TYPE
+        decoder = decoder_for(content_type)
+        X = decoder(request.get_data(cache=False), predictor.n_features)
+        predictions = predictor.predict(X, output)
+        response = Response(ENCODERS[accept](predictions, output), mimetype=accept)
+        if not request.mimetype:
+            response.headers[ASSUMED_HEADER] = DEFAULT_CONTENT_TYPE
+        return response
+
+    @app.errorhandler(HttpError)
+    def refused(exc: HttpError) -> Response:
+        log.info("refused (%d): %s", exc.status, exc.message)
+        return _error(exc.status, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def http_exception(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        if status == 413:
+            _drain(request, 4 * settings.max_payload_bytes)
+            message = f"the request body is larger than {settings.max_payload_mb:g} MB (SAGEMAKER_MAX_PAYLOAD_IN_MB)"
+        elif status in (404, 405):
+            message = f"{exc.name}: {request.method} {request.path} is not served here"
+        else:
+            message = str(exc.name)
+        return _error(status, message)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        log.exception("unexpected error answering %s %s", request.method, request.path)
+        return _error(500, "internal error while predicting; the server log has the details")
+
+    return app

@@ -1,0 +1,247 @@
+"""Content types ↔ arrays, as two tables: ``DECODERS`` (request Content-Type) and ``ENCODERS`` (Accept).
+
+Every decoder returns a float32 matrix (dense, or CSR for libsvm) of exactly the model's feature count,
+or raises ``HttpError(400)`` naming the row and column at fault. Missing values: an empty CSV cell,
+``nan`` or JSON ``null`` (XGBoost treats them as missing). Infinite values are refused (XGBoost would
+fail on them or silently mis-route them).
+
+CSV bodies are parsed by ``numpy.loadtxt`` (its C reader answers a one-row body in microseconds; pyarrow,
+which reads the training files, costs ~0.3 ms per call before reading a byte).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from xgboost_byoc.errors import HttpError, UserError
+
+Decoder = Callable[[bytes, int], Any]
+Encoder = Callable[[np.ndarray, str], bytes]
+
+_ROW_COL = re.compile(r"at row (\d+), column (\d+)")
+_COLUMNS_CHANGED = re.compile(r"number of columns changed from (\d+) to (\d+) at row (\d+)")
+
+
+def _bad(message: str) -> HttpError:
+    return HttpError(400, message)
+
+
+def _check_blank_lines(body: bytes) -> None:
+    text = body.replace(b"\r\n", b"\n")
+    if text.endswith(b"\n"):
+        text = text[:-1]
+    if not text.strip():
+        raise _bad("the request body is empty: send one or more rows")
+    lines = text.split(b"\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            raise _bad(f"line {number} is blank: send one record per line, with no blank lines")
+
+
+def check_matrix(X: np.ndarray, n_features: int) -> np.ndarray:
+    """A dense float32 matrix of the model's width with no infinite values, or a 400."""
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise _bad("the request holds no rows")
+    if X.shape[1] != n_features:
+        raise _bad(f"each row needs {n_features} features (no label column); this request has {X.shape[1]}")
+    inf = np.isinf(X)
+    if inf.any():
+        row, col = (int(i) for i in np.argwhere(inf)[0])
+        raise _bad(f"row {row + 1}, column {col + 1} is infinite; use an empty value (or null/nan) for missing")
+    return X
+
+
+def decode_csv(body: bytes, n_features: int) -> np.ndarray:
+    _check_blank_lines(body)
+    options: dict[str, Any] = {"delimiter": ",", "dtype": np.float32, "ndmin": 2, "comments": None, "quotechar": '"'}
+    try:
+        X = np.loadtxt(io.BytesIO(body), **options)
+    except ValueError as exc:
+        if "could not convert string ''" not in str(exc):
+            raise _csv_error(str(exc)) from None
+        try:  # empty cells are missing values: the slower converter path, only when they occur
+            X = np.loadtxt(io.BytesIO(body), converters=_float_or_nan, **options)
+        except ValueError as again:
+            raise _csv_error(str(again)) from None
+    return check_matrix(X, n_features)
+
+
+def _float_or_nan(cell: str) -> float:
+    return float(cell) if cell.strip() else float("nan")
+
+
+def _csv_error(message: str) -> HttpError:
+    changed = _COLUMNS_CHANGED.search(message)
+    if changed:
+        first, now, row = changed.groups()
+        return _bad(f"line {row} has {now} values but line 1 has {first}; every row needs the same number")
+    at = _ROW_COL.search(message)
+    value = re.search(r"could not convert string '(.*)' to", message)
+    if at and value:
+        return _bad(f"line {int(at.group(1)) + 1}, column {at.group(2)}: {value.group(1)!r} is not a number")
+    return _bad(f"cannot parse the CSV body: {message.splitlines()[0]}")
+
+
+def _rows_to_matrix(rows: Any, n_features: int, what: str) -> np.ndarray:
+    if not isinstance(rows, list) or not rows:
+        raise _bad(f"{what} must be a non-empty list of rows")
+    if not isinstance(rows[0], list):  # a single row given as a flat list of numbers
+        rows = [rows]
+    widths = {len(r) if isinstance(r, list) else -1 for r in rows}
+    if -1 in widths:
+        raise _bad(f"{what}: every row must be a list of numbers")
+    if len(widths) > 1:
+        lengths = [len(r) for r in rows]
+        odd = next(i for i, n in enumerate(lengths) if n != lengths[0])
+        raise _bad(f"{what}: row {odd + 1} has {lengths[odd]} values but row 1 has {lengths[0]}")
+    try:
+        X = np.array(rows, dtype=np.float32)
+    except (TypeError, ValueError):
+        X = np.array([[_json_cell(v, i, j) for j, v in enumerate(r)] for i, r in enumerate(rows)], dtype=np.float32)
+    return check_matrix(X, n_features)
+
+
+def _json_cell(value: Any, row: int, col: int) -> float:
+    if value is None:
+        return float("nan")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise _bad(f"row {row + 1}, column {col + 1}: {json.dumps(value)} is not a number")
+    try:
+        return float(value)
+    except ValueError:
+        raise _bad(f"row {row + 1}, column {col + 1}: {json.dumps(value)} is not a number") from None
+
+
+def _load_json(text: bytes, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+        raise _bad(f"{where} is not valid JSON: {reason}") from None
+
+
+def _features_of(record: Any) -> Any:
+    """A row from ``[..]`` or AWS's ``{"features": [..]}`` record form."""
+    return record.get("features") if isinstance(record, dict) else record
+
+
+def decode_json(body: bytes, n_features: int) -> np.ndarray:
+    if not body.strip():
+        raise _bad("the request body is empty: send one or more rows")
+    document = _load_json(body, "the body")
+    if isinstance(document, dict):
+        if "instances" not in document:
+            raise _bad('a JSON object body needs an "instances" list: {"instances": [[...], ...]}')
+        document = document["instances"]
+    if isinstance(document, list):
+        document = [_features_of(r) for r in document]
+    return _rows_to_matrix(document, n_features, "the JSON body")
+
+
+def decode_jsonlines(body: bytes, n_features: int) -> np.ndarray:
+    _check_blank_lines(body)
+    rows = [_features_of(_load_json(line, f"line {i}")) for i, line in enumerate(body.splitlines(), start=1)]
+    if any(not isinstance(r, list) or (r and isinstance(r[0], list)) for r in rows):
+        raise _bad('each JSON line must be one row: a list of numbers or {"features": [...]}')
+    return _rows_to_matrix(rows, n_features, "the JSON lines")
+
+
+def decode_libsvm(body: bytes, n_features: int) -> Any:
+    from xgboost_byoc.data import parse_libsvm
+
+    _check_blank_lines(body)
+    try:
+        matrix, _labels = parse_libsvm(body, name="the libsvm body", n_features=n_features)
+    except UserError as exc:
+        raise _bad(exc.message) from None
+    if np.isinf(matrix.data).any():
+        raise _bad("the libsvm body holds an infinite value; leave missing values out")
+    return matrix
+
+
+def decode_npy(body: bytes, n_features: int) -> np.ndarray:
+    try:
+        array = np.load(io.BytesIO(body), allow_pickle=False)
+    except ValueError as exc:  # pickled object arrays land here too: never unpickled
+        raise _bad(f"the body is not a NumPy .npy array without objects: {str(exc).splitlines()[0]}") from None
+    except (OSError, EOFError):
+        raise _bad("the body is not a NumPy .npy array") from None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
+        raise _bad("the .npy array must hold numbers")
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2:
+        raise _bad(f"the .npy array must be 1- or 2-dimensional, not {array.ndim}-dimensional")
+    return check_matrix(array.astype(np.float32, copy=False), n_features)
+
+
+DECODERS: dict[str, Decoder] = {
+    "text/csv": decode_csv,
+    "application/json": decode_json,
+    "application/jsonlines": decode_jsonlines,
+    "text/libsvm": decode_libsvm,
+    "application/x-npy": decode_npy,
+}
+CONTENT_TYPE_ALIASES = {
+    "csv": "text/csv",
+    "text/x-libsvm": "text/libsvm",
+    "application/x-jsonlines": "application/jsonlines",
+    "application/jsonl": "application/jsonlines",
+    "application/npy": "application/x-npy",
+}
+
+
+def decoder_for(content_type: str) -> Decoder:
+    kind = CONTENT_TYPE_ALIASES.get(content_type, content_type)
+    decoder = DECODERS.get(kind)
+    if decoder is None:
+        raise HttpError(415, f"Content-Type {content_type!r} is not supported; use one of {', '.join(DECODERS)}")
+    return decoder
+
+
+# ------------------------------------------------------------------------------------------ encoders
+
+#: the JSON key of each output kind (``score`` as AWS's XGBoost container answers)
+JSON_KEYS = {"probability": "score", "prediction": "score"}
+
+
+def _rows(predictions: np.ndarray) -> np.ndarray:
+    return predictions.reshape(predictions.shape[0], -1) if predictions.ndim > 1 else predictions
+
+
+def encode_csv(predictions: np.ndarray, output: str) -> bytes:
+    rows = _rows(predictions)
+    if rows.ndim == 1:
+        text = "\n".join(["%.9g" % v for v in rows.tolist()])  # noqa: UP031 - fastest exact float32 text
+    else:
+        text = "\n".join(",".join(["%.9g" % v for v in row]) for row in rows.tolist())  # noqa: UP031
+    return (text + "\n").encode()
+
+
+def _records(predictions: np.ndarray, output: str) -> list[dict[str, Any]]:
+    key = JSON_KEYS.get(output, output)
+    values = predictions.tolist()
+    if output == "predicted_label":
+        values = [int(v) for v in values]
+    return [{key: v} for v in values]
+
+
+def encode_json(predictions: np.ndarray, output: str) -> bytes:
+    return json.dumps({"predictions": _records(predictions, output)}).encode()
+
+
+def encode_jsonlines(predictions: np.ndarray, output: str) -> bytes:
+    return ("\n".join(json.dumps(r) for r in _records(predictions, output)) + "\n").encode()
+
+
+ENCODERS: dict[str, Encoder] = {
+    "text/csv": encode_csv,
+    "application/json": encode_json,
+    "application/jsonlines": encode_jsonlines,
+}

@@ -1,0 +1,118 @@
+"""Hypothesis over the codecs and the Flask app in-process: random bytes and shapes never produce a 5xx
+or a 200 whose number of output lines differs from the number of rows sent."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xgboost as xgb
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xgboost_byoc.artifacts import Model
+from xgboost_byoc.serving.app import create_app
+from xgboost_byoc.serving.codecs import DECODERS
+from xgboost_byoc.serving.predictor import Predictor
+from xgboost_byoc.serving.settings import Settings
+
+N_FEATURES = 4
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory):
+    rng = np.random.default_rng(0)
+    X = rng.random((200, N_FEATURES)).astype(np.float32)
+    booster = xgb.train({"objective": "binary:logistic"}, xgb.DMatrix(X, label=(X[:, 0] > 0.5)), 5)
+    predictor = Predictor(Model([booster], {"objective": "binary:logistic", "num_features": N_FEATURES}))
+    app = create_app(predictor, Settings(model_dir=tmp_path_factory.mktemp("m"), max_payload_mb=0.01, workers=1))
+    return app.test_client()
+
+
+def post(client, body: bytes, content_type: str, output: str = "probability"):
+    return client.post(
+        "/invocations",
+        data=body,
+        headers={"Content-Type": content_type, "X-Amzn-SageMaker-Custom-Attributes": f"output={output}"},
+    )
+
+
+def lines_of(response) -> int:
+    return len(response.get_data().decode().splitlines())
+
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@given(body=st.binary(max_size=300), content_type=st.sampled_from([*DECODERS, "text/plain"]))
+def test_random_bytes_never_give_a_server_error(client, body: bytes, content_type: str) -> None:
+    response = post(client, body, content_type)
+    assert response.status_code < 500, response.get_data()
+    if response.status_code == 200:
+        rows = DECODERS[content_type](body, N_FEATURES).shape[0]
+        assert lines_of(response) == rows
+    else:
+        assert set(json.loads(response.get_data())) == {"error"}
+
+
+cells = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True, width=32),
+    st.integers(-(10**6), 10**6).map(float),
+)
+matrices = st.integers(1, 6).flatmap(
+    lambda rows: st.integers(0, 7).flatmap(
+        lambda cols: st.lists(st.lists(cells, min_size=cols, max_size=cols), min_size=rows, max_size=rows)
+    )
+)
+
+
+def encode(rows: list[list[float]], content_type: str) -> bytes:
+    if content_type == "text/csv":
+        return "\n".join(",".join("" if np.isnan(v) else repr(v) for v in row) for row in rows).encode()
+    if content_type == "application/json":
+        return json.dumps({"instances": [[None if np.isnan(v) else v for v in row] for row in rows]}).encode()
+    if content_type == "application/jsonlines":
+        return "\n".join(json.dumps([None if np.isnan(v) else v for v in row]) for row in rows).encode()
+    buffer = io.BytesIO()
+    np.save(buffer, np.array(rows, dtype=np.float32).reshape(len(rows), -1))
+    return buffer.getvalue()
+
+
+@FUZZ
+@given(
+    rows=matrices,
+    content_type=st.sampled_from(["text/csv", "application/json", "application/jsonlines", "application/x-npy"]),
+    output=st.sampled_from(["probability", "predicted_label", "probabilities", "raw_score", "contributions"]),
+)
+def test_shapes_give_200_exactly_when_valid(client, rows: list[list[float]], content_type: str, output: str) -> None:
+    response = post(client, encode(rows, content_type), content_type, output)
+    width = len(rows[0])
+    has_inf = any(np.isinf(v) for row in rows for v in row)
+    if width == N_FEATURES and not has_inf:
+        assert response.status_code == 200, response.get_data()
+        assert lines_of(response) == len(rows)
+    else:
+        assert response.status_code == 400, response.get_data()
+
+
+def test_every_decoder_is_fuzzed() -> None:
+    assert set(DECODERS) <= {
+        "text/csv",
+        "application/json",
+        "application/jsonlines",
+        "text/libsvm",
+        "application/x-npy",
+    }
+
+
+def test_settings_payload_limit_gives_json_413(client) -> None:
+    response = post(client, b"1,2,3,4\n" * 5000, "text/csv")
+    assert response.status_code == 413 and "larger than" in json.loads(response.get_data())["error"]
+
+
+def test_model_dir_fixture_is_unused_by_in_process_app(tmp_path: Path) -> None:
+    assert Settings(model_dir=tmp_path).max_payload_bytes == 6 * 1024 * 1024
