@@ -41,6 +41,7 @@ def gunicorn_options(settings: Any) -> dict[str, Any]:
 
 def main() -> int:
     from gunicorn.app.base import BaseApplication
+    from gunicorn.errors import HaltServer
 
     from xgboost_byoc.serving.settings import Settings
 
@@ -91,7 +92,11 @@ def main() -> int:
             )
             return create_app(predictor, settings)
 
-    Server().run()
+    try:
+        Server().run()
+    except HaltServer as exc:  # gunicorn re-raises it when a second worker fails to boot while halting
+        log.error("stopped: %s", exc.reason)
+        return int(exc.exit_status)
     return 0
 
 
