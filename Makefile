@@ -25,9 +25,13 @@ $(IMAGE_STAMP): pyproject.toml $(shell find src -name '*.py')
 demo: $(STAMP)
 	PYTHON=$(BIN)/python local_test/demo.sh
 
+SHELL_SCRIPTS := build_and_push.sh container/install.sh .ci/run $(wildcard local_test/*.sh)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/shellcheck $(SHELL_SCRIPTS)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

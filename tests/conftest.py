@@ -174,7 +174,9 @@ class Server:
                 self.process.wait(timeout=10)
 
 
-def start_server(model_base: Path, log: Path, env: Mapping[str, str] | None = None, wait: bool = True) -> Server:
+def start_server(
+    model_base: Path, log: Path, env: Mapping[str, str] | None = None, wait: bool = True, command: str | None = None
+) -> Server:
     import time
 
     port = free_port()
@@ -188,7 +190,11 @@ def start_server(model_base: Path, log: Path, env: Mapping[str, str] | None = No
     }
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [entry_point("serve")], env=full_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            [command or entry_point("serve")],
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     server = Server(process, port, log)
     if not wait:
@@ -225,3 +231,106 @@ def served_model(adult_model: MlTree, tmp_path_factory: pytest.TempPathFactory) 
     server = start_server(adult_model.base, tmp_path_factory.mktemp("serve") / "serve.log")
     yield server
     server.stop()
+
+
+# ------------------------------------------------------------------------------------------ AWS (moto)
+
+
+@dataclass
+class Moto:
+    """moto's ThreadedMotoServer on 127.0.0.1 with request recording: assert on what was SENT."""
+
+    url: str
+    recording: Path
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+
+    def _call(self, path: str, method: str = "POST") -> bytes:
+        import urllib.request
+
+        with urllib.request.urlopen(urllib.request.Request(self.url + path, method=method), timeout=30) as resp:
+            return bytes(resp.read())
+
+    def reset(self) -> None:
+        """Forget all AWS state and all recorded requests."""
+        self._call("/moto-api/reset")
+        self.restart_recording()
+
+    def restart_recording(self) -> None:
+        """Forget the recorded requests, keep the AWS state."""
+        self._call("/moto-api/recorder/reset-recording")
+        self._call("/moto-api/recorder/start-recording")
+
+    def client(self, service: str):
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def requests(self) -> list[dict[str, object]]:
+        """Every request recorded since the last reset, with its decoded body."""
+        import base64
+
+        lines = self._call("/moto-api/recorder/download-recording", "GET").decode().splitlines()
+        out = []
+        for line in lines:
+            if not line.strip():
+                continue
+            entry = json.loads(line)
+            body = entry.get("body") or ""
+            if entry.get("body_encoded") and body:
+                body = base64.b64decode(body).decode(errors="replace")
+            entry["body"] = body
+            out.append(entry)
+        return out
+
+    def actions(self) -> list[str]:
+        """The API action of each recorded request (query protocol Action= or JSON X-Amz-Target)."""
+        import urllib.parse
+
+        names = []
+        for entry in self.requests():
+            headers = {k.lower(): v for k, v in dict(entry["headers"]).items()}  # type: ignore[call-overload]
+            target = headers.get("x-amz-target")
+            if target:
+                names.append(str(target).split(".")[-1])
+                continue
+            action = urllib.parse.parse_qs(str(entry["body"])).get("Action")
+            names.append(action[0] if action else f"{entry['method']} {entry['url']}")
+        return names
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterable[Moto]:
+    recording = tmp_path_factory.mktemp("moto") / "recording"
+    os.environ["MOTO_RECORDER_FILEPATH"] = str(recording)
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield Moto(f"http://{host}:{port}", recording)
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_server: Moto) -> Moto:
+    moto_server.reset()
+    return moto_server

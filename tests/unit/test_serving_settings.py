@@ -61,3 +61,19 @@ def test_bad_values_name_the_variable(name: str, value: str, message: str) -> No
     with pytest.raises(UserError) as info:
         Settings.from_env({name: value})
     assert message in info.value.message
+
+
+@pytest.mark.skipif(__import__("os").geteuid() != 0, reason="workers drop privileges only when serve runs as root")
+def test_serve_user_becomes_the_workers_uid_and_gid() -> None:
+    import pwd
+
+    options = gunicorn_options(Settings.from_env({"XGB_BYOC_SERVE_USER": "nobody"}))
+    account = pwd.getpwnam("nobody")
+    assert (options["user"], options["group"]) == (account.pw_uid, account.pw_gid)
+    assert "user" not in gunicorn_options(Settings.from_env({}))
+
+
+@pytest.mark.skipif(__import__("os").geteuid() != 0, reason="workers drop privileges only when serve runs as root")
+def test_unknown_serve_user_is_a_clear_error() -> None:
+    with pytest.raises(UserError, match="XGB_BYOC_SERVE_USER='no-such-user': no such user"):
+        gunicorn_options(Settings.from_env({"XGB_BYOC_SERVE_USER": "no-such-user"}))

@@ -14,17 +14,18 @@ Start-up order, and why:
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
-from xgboost_byoc.errors import XgbByocError
+from xgboost_byoc.errors import UserError, XgbByocError
 
 log = logging.getLogger("xgboost_byoc.serve")
 WORKER_BOOT_ERROR = 3  # gunicorn halts the server when a worker exits with this code
 
 
 def gunicorn_options(settings: Any) -> dict[str, Any]:
-    return {
+    options = {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
         "worker_class": "sync",
@@ -37,6 +38,16 @@ def gunicorn_options(settings: Any) -> dict[str, Any]:
         "proc_name": "xgboost-byoc-serve",
         "control_socket_disable": True,  # gunicorn >= 25.1 opens a control socket in $HOME otherwise
     }
+    if settings.serve_user and os.geteuid() == 0:  # workers drop root; the master keeps the port
+        import pwd
+
+        try:
+            account = pwd.getpwnam(settings.serve_user)
+        except KeyError:
+            raise UserError(f"XGB_BYOC_SERVE_USER={settings.serve_user!r}: no such user") from None
+        options["user"] = account.pw_uid
+        options["group"] = account.pw_gid
+    return options
 
 
 def main() -> int:
@@ -51,6 +62,7 @@ def main() -> int:
         from xgboost_byoc.serving.predictor import locate_model
 
         source = locate_model(settings.model_dir, allow_pickle=settings.allow_pickle)
+        options = gunicorn_options(settings)
     except XgbByocError as exc:
         log.error("cannot start: %s", exc.message)
         return 1
@@ -72,7 +84,7 @@ def main() -> int:
 
     class Server(BaseApplication):
         def load_config(self) -> None:
-            for key, value in gunicorn_options(settings).items():
+            for key, value in options.items():
                 if key in self.cfg.settings:  # options newer than the installed gunicorn are skipped
                     self.cfg.set(key, value)
 

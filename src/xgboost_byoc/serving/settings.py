@@ -25,6 +25,11 @@ ENV_VARS = (
     ("SAGEMAKER_INFERENCE_OUTPUT", "default output: " + ", ".join(OUTPUTS), "probability (binary), else prediction"),
     ("XGB_BYOC_PREDICT_THREADS", "XGBoost threads per worker", "CPUs / workers, at least 1"),
     ("XGB_BYOC_ALLOW_PICKLE", "true: load pickled models (they can run code when loaded)", "false"),
+    (
+        "XGB_BYOC_SERVE_USER",
+        "when started as root, gunicorn workers run as this user (the image sets model-server)",
+        "unset",
+    ),
 )
 
 
@@ -61,6 +66,7 @@ class Settings:
     default_output: str | None = None
     threads: int = 1
     allow_pickle: bool = False
+    serve_user: str | None = None
 
     @property
     def max_payload_bytes(self) -> int:
@@ -91,4 +97,5 @@ class Settings:
             default_output=output,
             threads=_int(env, "XGB_BYOC_PREDICT_THREADS", max(1, cpus // workers)),
             allow_pickle=_bool(env, "XGB_BYOC_ALLOW_PICKLE"),
+            serve_user=env.get("XGB_BYOC_SERVE_USER", "").strip() or None,
         )
