@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# sagemaker-training (a dev/script dependency) ships a console script also named `train`:
+	# reinstalling ours last makes bin/train ours, and the check fails loudly if it is not.
+	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall -e .
+	@grep -q xgboost_byoc $(BIN)/train || { echo "$(BIN)/train is not xgboost-byoc's entry point"; exit 1; }
 	@touch $@
 
 $(IMAGE_STAMP): pyproject.toml $(shell find src -name '*.py')

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BASE_DIR_ENV = "SAGEMAKER_BASE_DIR"
+METRICS_FILE = "metrics.json"
+OOF_FILE = "oof_predictions.csv"
 DEFAULT_BASE_DIR = "/opt/ml"
 
 
@@ -81,11 +83,11 @@ class Paths:
 
     @property
     def metrics_file(self) -> Path:
-        return self.output_data_dir / "metrics.json"
+        return self.output_data_dir / METRICS_FILE
 
     @property
     def oof_predictions_file(self) -> Path:
-        return self.output_data_dir / "oof_predictions.csv"
+        return self.output_data_dir / OOF_FILE
 
     # checkpoints (default location when checkpointconfig.json names none)
     @property

@@ -386,3 +386,62 @@ def test_ensemble_model_serves_the_average(adult_dir: Path, tmp_path: Path, test
     boosters = load_model(tree.model_dir).boosters
     expected = np.mean([b.predict(xgb.DMatrix(test_rows), output_margin=True) for b in boosters], axis=0)
     np.testing.assert_allclose(csv_values(response.body), expected, atol=1e-5)
+
+
+INFERENCE_PY = """
+import json
+
+import numpy as np
+import xgboost as xgb
+
+
+def input_fn(body, content_type):
+    assert content_type == "application/json"
+    return np.asarray(json.loads(body)["rows"], dtype=np.float32)
+
+
+def predict_fn(data, model):
+    return model.predict(xgb.DMatrix(data)) * 100
+
+
+def output_fn(prediction, accept):
+    return json.dumps({"percent": [round(float(p), 3) for p in prediction]}), "application/vnd.percent+json"
+"""
+
+
+def test_inference_py_hooks_replace_the_servers_steps(
+    booster: xgb.Booster, tmp_path: Path, test_rows: np.ndarray
+) -> None:
+    base = tmp_path / "opt_ml"
+    (base / "model" / "code").mkdir(parents=True)
+    booster.save_model(str(base / "model" / "xgboost-model.ubj"))
+    (base / "model" / "code" / "inference.py").write_text(INFERENCE_PY)
+    server = start_server(base, tmp_path / "serve.log", env={"SAGEMAKER_MODEL_SERVER_WORKERS": "1"})
+    try:
+        response = server.invoke(json.dumps({"rows": test_rows[:3].tolist()}).encode(), "application/json")
+        broken = server.invoke(b'{"no rows": 1}', "application/json")
+    finally:
+        server.stop()
+    assert response.status == 200 and response.headers["content-type"] == "application/vnd.percent+json"
+    expected = booster.predict(xgb.DMatrix(test_rows[:3])) * 100
+    np.testing.assert_allclose(response.json()["percent"], expected, atol=1e-3)  # type: ignore[index]
+    assert broken.status == 500 and broken.json() == {"error": "inference.py input_fn failed: KeyError: 'rows'"}
+
+
+def test_inference_py_model_fn_loads_its_own_model(booster: xgb.Booster, tmp_path: Path, test_rows: np.ndarray) -> None:
+    base = tmp_path / "opt_ml"
+    (base / "model" / "code").mkdir(parents=True)
+    booster.save_model(str(base / "model" / "custom-name.bin.json"))
+    (base / "model" / "code" / "inference.py").write_text(
+        "import os\nimport xgboost as xgb\n\n\ndef model_fn(model_dir):\n"
+        "    booster = xgb.Booster()\n    booster.load_model(os.path.join(model_dir, 'custom-name.bin.json'))\n    return booster\n"
+    )
+    server = start_server(base, tmp_path / "serve.log", env={"SAGEMAKER_MODEL_SERVER_WORKERS": "1"})
+    try:
+        response = server.invoke(csv_body(test_rows), X_Amzn_SageMaker_Custom_Attributes="output=raw_score")
+    finally:
+        server.stop()
+    assert response.status == 200
+    np.testing.assert_allclose(
+        csv_values(response.body), booster.predict(xgb.DMatrix(test_rows), output_margin=True), atol=1e-5
+    )

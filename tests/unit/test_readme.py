@@ -29,7 +29,8 @@ def test_env_var_table_lists_exactly_the_variables_read() -> None:
     read = set()
     for path in [*(REPO / "src").rglob("*.py"), REPO / "tests" / "conftest.py", *(REPO / "bench").glob("*.py")]:
         text = path.read_text()
-        read |= set(re.findall(r"""environ(?:\.get)?\(\s*["']([A-Z_]+)["']""", text))
+        read |= set(re.findall(r"""environ(?:\.get)?\(\s*["']([A-Z0-9_]+)["']""", text))
+        read |= set(re.findall(r"""^[A-Z0-9_]+_ENV = ["']([A-Z0-9_]+)["']""", text, re.M))
         read |= set(re.findall(r"\b((?:SAGEMAKER|XGB_BYOC)_[A-Z_]+[A-Z])\b", text))
     read -= {"PATH"}  # tests put entry points first on PATH; not a setting of ours
     assert read == documented, (sorted(read - documented), sorted(documented - read))
@@ -53,7 +54,7 @@ def test_serving_settings_table_matches_the_readme() -> None:
 
 
 def test_file_names_in_the_readme_exist() -> None:
-    named = set(re.findall(r"`((?:src|tests|bench|local_test)/[\w./-]*)`", README))
+    named = set(re.findall(r"`((?:src|tests|bench|local_test|examples|container)/[\w./-]*)`", README))
     package_dirs = {p.name for p in (REPO / "src" / "xgboost_byoc").iterdir() if p.is_dir()}
     named |= {
         f"src/xgboost_byoc/{n}" for n in re.findall(r"`(\w+/\w+\.py)`", README) if n.split("/")[0] in package_dirs

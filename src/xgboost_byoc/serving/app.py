@@ -9,12 +9,15 @@ with no traceback in the response (the log has it).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import numpy as np
 from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException
 
 from xgboost_byoc.errors import HttpError
 from xgboost_byoc.serving.codecs import ENCODERS, decoder_for
+from xgboost_byoc.serving.handlers import UserHandlers
 from xgboost_byoc.serving.predictor import Predictor
 from xgboost_byoc.serving.settings import OUTPUTS, Settings
 
@@ -67,10 +70,21 @@ def _drain(req: Request, cap: int) -> None:
         remaining -= len(chunk)
 
 
-def create_app(predictor: Predictor, settings: Settings) -> Flask:
+def create_app(
+    predictor: Predictor | None,
+    settings: Settings,
+    handlers: UserHandlers | None = None,
+    model: Any = None,
+) -> Flask:
+    """The app around ``predictor``; with ``handlers`` (a model's inference.py) its hooks replace steps.
+
+    ``model`` is what ``predict_fn`` receives (the booster, or whatever ``model_fn`` returned);
+    ``predictor`` may be None only when ``predict_fn`` is defined.
+    """
     app = Flask("xgboost_byoc")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_payload_bytes
-    default_output = settings.default_output or predictor.default_output
+    default_output = settings.default_output or (predictor.default_output if predictor else "prediction")
+    n_features = predictor.n_features if predictor else 0
 
     @app.get("/ping")
     def ping() -> Response:
@@ -91,13 +105,27 @@ def create_app(predictor: Predictor, settings: Settings) -> Flask:
 
     @app.post("/invocations")
     def invocations() -> Response:
-        accept = choose_accept(request)
+        user_output = handlers is not None and handlers.output_fn is not None
+        accept = (request.headers.get("Accept") or DEFAULT_ACCEPT) if user_output else choose_accept(request)
         output = choose_output(request, default_output)
         content_type = request.mimetype or DEFAULT_CONTENT_TYPE
-        decoder = decoder_for(content_type)
-        X = decoder(request.get_data(cache=False), predictor.n_features)
-        predictions = predictor.predict(X, output)
-        response = Response(ENCODERS[accept](predictions, output), mimetype=accept)
+        body = request.get_data(cache=False)
+        if handlers is not None and handlers.input_fn is not None:
+            X = handlers.call("input_fn", body, content_type)
+        else:
+            X = decoder_for(content_type)(body, n_features)
+        if handlers is not None and handlers.predict_fn is not None:
+            predictions = handlers.call("predict_fn", X, model)
+        else:
+            assert predictor is not None
+            predictions = predictor.predict(X, output)
+        if user_output:
+            assert handlers is not None
+            result = handlers.call("output_fn", predictions, accept)
+            payload, mimetype = result if isinstance(result, tuple) else (result, accept)
+            response = Response(payload, mimetype=mimetype)
+        else:
+            response = Response(ENCODERS[accept](np.asarray(predictions), output), mimetype=accept)
         if not request.mimetype:
             response.headers[ASSUMED_HEADER] = DEFAULT_CONTENT_TYPE
         return response

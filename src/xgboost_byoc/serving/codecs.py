@@ -48,7 +48,7 @@ def check_matrix(X: np.ndarray, n_features: int) -> np.ndarray:
     """A dense float32 matrix of the model's width with no infinite values, or a 400."""
     if X.ndim != 2 or X.shape[0] == 0:
         raise _bad("the request holds no rows")
-    if X.shape[1] != n_features:
+    if n_features > 0 and X.shape[1] != n_features:  # 0: a model_fn model of unknown width
         raise _bad(f"each row needs {n_features} features (no label column); this request has {X.shape[1]}")
     inf = np.isinf(X)
     if inf.any():

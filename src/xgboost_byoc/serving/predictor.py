@@ -186,12 +186,12 @@ def load_predictor(model_dir: Path, *, threads: int = 1, allow_pickle: bool = Fa
         return Predictor(load_model(model_dir), threads=threads)
     if source.kind == "native":
         log.info("serving %s (no manifest: threshold 0.5, objective from the model)", source.path.name)
-        return Predictor(_bare_model(load_booster(source.path)), threads=threads)
+        return Predictor(bare_model(load_booster(source.path)), threads=threads)
     log.warning("loading pickled model %s (XGB_BYOC_ALLOW_PICKLE=true)", source.path.name)
-    return Predictor(_bare_model(_load_pickle(source.path)), threads=threads)
+    return Predictor(bare_model(_load_pickle(source.path)), threads=threads)
 
 
-def _bare_model(booster: Any) -> Model:
+def bare_model(booster: Any) -> Model:
     config = json.loads(booster.save_config())
     objective = config["learner"]["objective"]["name"]
     num_class = int(config["learner"]["learner_model_param"].get("num_class", "0")) or None

@@ -50,6 +50,32 @@ def gunicorn_options(settings: Any) -> dict[str, Any]:
     return options
 
 
+def load_worker_model(settings: Any) -> tuple[Any, Any, Any]:
+    """(predictor or None, the model's inference.py hooks or None, what predict_fn receives)."""
+    import xgboost as xgb
+
+    from xgboost_byoc.serving.handlers import load_handlers
+    from xgboost_byoc.serving.predictor import Predictor, bare_model, load_predictor
+
+    handlers = load_handlers(settings.model_dir)
+    if handlers is not None and handlers.model_fn is not None:
+        model = handlers.model_fn(str(settings.model_dir))
+        if isinstance(model, xgb.Booster):
+            return Predictor(bare_model(model), threads=settings.threads), handlers, model
+        if handlers.predict_fn is None:
+            raise UserError(f"model_fn returned a {type(model).__name__}, not an XGBoost Booster: define predict_fn")
+        return None, handlers, model
+    predictor = load_predictor(settings.model_dir, threads=settings.threads, allow_pickle=settings.allow_pickle)
+    log.info(
+        "worker ready: %s, %d features, %d booster(s)",
+        predictor.objective,
+        predictor.n_features,
+        len(predictor.model.boosters),
+    )
+    boosters = predictor.model.boosters
+    return predictor, handlers, boosters[0] if len(boosters) == 1 else predictor.model
+
+
 def main() -> int:
     from gunicorn.app.base import BaseApplication
     from gunicorn.errors import HaltServer
@@ -59,9 +85,11 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         settings = Settings.from_env()
+        from xgboost_byoc.serving.handlers import handlers_file
         from xgboost_byoc.serving.predictor import locate_model
 
-        source = locate_model(settings.model_dir, allow_pickle=settings.allow_pickle)
+        hooks = handlers_file(settings.model_dir)
+        source = None if hooks else locate_model(settings.model_dir, allow_pickle=settings.allow_pickle)
         options = gunicorn_options(settings)
     except XgbByocError as exc:
         log.error("cannot start: %s", exc.message)
@@ -69,12 +97,11 @@ def main() -> int:
     import xgboost  # noqa: F401 - imported once here, shared by the workers; no XGBoost work before fork
 
     from xgboost_byoc.serving.app import create_app
-    from xgboost_byoc.serving.predictor import load_predictor
 
+    what = f"{source.path} ({source.kind})" if source else f"{hooks} (the model's own inference.py)"
     log.info(
-        "serving %s (%s) on %s:%d with %d worker(s) x %d XGBoost thread(s), max payload %g MB",
-        source.path,
-        source.kind,
+        "serving %s on %s:%d with %d worker(s) x %d XGBoost thread(s), max payload %g MB",
+        what,
         settings.host,
         settings.port,
         settings.workers,
@@ -90,19 +117,11 @@ def main() -> int:
 
         def load(self) -> Any:  # in each worker, after the fork
             try:
-                predictor = load_predictor(
-                    settings.model_dir, threads=settings.threads, allow_pickle=settings.allow_pickle
-                )
+                predictor, handlers, model = load_worker_model(settings)
             except XgbByocError as exc:
                 log.error("cannot start: %s", exc.message)
                 raise SystemExit(WORKER_BOOT_ERROR) from None
-            log.info(
-                "worker ready: %s, %d features, %d booster(s)",
-                predictor.objective,
-                predictor.n_features,
-                len(predictor.model.boosters),
-            )
-            return create_app(predictor, settings)
+            return create_app(predictor, settings, handlers, model)
 
     try:
         Server().run()

@@ -15,6 +15,7 @@ import logging
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,7 +35,7 @@ from xgboost_byoc.errors import AlgorithmError, UserError
 from xgboost_byoc.evaluation import best_threshold, scores_at
 from xgboost_byoc.hyperparameters import Hyperparameters, validate_against_channels
 from xgboost_byoc.metrics import CV_PREFIX, STD_SUFFIX, format_eval_line, metric_name
-from xgboost_byoc.paths import Paths
+from xgboost_byoc.paths import METRICS_FILE, OOF_FILE, Paths
 from xgboost_byoc.training.cv import CVResult, run_cv
 from xgboost_byoc.training.fit import Member, boost
 
@@ -65,9 +66,29 @@ def train_algorithm_mode(paths: Paths, job: JobConfig, hp: Hyperparameters) -> O
             log.warning("channel %r is not used in algorithm mode (only train and validation are)", name)
     train = _read(paths, job, hp, "train")
     valid = _read(paths, job, hp, "validation") if "validation" in job.channels else None
+    return train_datasets(
+        hp, train, valid, model_dir=paths.model_dir, output_data_dir=paths.output_data_dir, started=started
+    )
+
+
+def train_datasets(
+    hp: Hyperparameters,
+    train: Dataset,
+    valid: Dataset | None,
+    *,
+    model_dir: Path,
+    output_data_dir: Path,
+    started: float | None = None,
+) -> Outcome:
+    """The algorithm-mode pipeline on data already read: k-fold CV, final model, artifacts, metrics.
+
+    Writes the model and manifest to ``model_dir`` and ``oof_predictions.csv`` / ``metrics.json`` to
+    ``output_data_dir``. Script-mode users reach it through ``xgboost_byoc.scripting.train``.
+    ``train_seconds`` in the metrics counts from ``started`` (default: now).
+    """
+    started = time.perf_counter() if started is None else started
     if valid is not None:
         _match_features(train, valid)
-
     try:
         import xgboost as xgb
     except ImportError as exc:  # pragma: no cover - broken image
@@ -99,13 +120,22 @@ def train_algorithm_mode(paths: Paths, job: JobConfig, hp: Hyperparameters) -> O
                 cv.rounds_run,
             )
         outcome = _final_model(
-            xgb, paths, hp, params=params, train=train, valid=valid, cv=cv, monitor=monitor, patience=patience
+            xgb,
+            model_dir,
+            output_data_dir,
+            hp,
+            params=params,
+            train=train,
+            valid=valid,
+            cv=cv,
+            monitor=monitor,
+            patience=patience,
         )
     except xgb.core.XGBoostError as exc:
         first = str(exc).splitlines()[0]
         raise AlgorithmError(f"XGBoost failed: {first}", detail=str(exc)) from exc
     outcome.metrics["train_seconds"] = round(time.perf_counter() - started, 3)
-    write_json(paths.metrics_file, outcome.metrics)
+    write_json(output_data_dir / METRICS_FILE, outcome.metrics)
     return outcome
 
 
@@ -151,7 +181,8 @@ def _dmatrix(xgb: Any, data: Dataset, params: dict[str, Any]) -> xgb.DMatrix:
 
 def _final_model(
     xgb: Any,
-    paths: Paths,
+    model_dir: Path,
+    output_data_dir: Path,
     hp: Hyperparameters,
     *,
     params: dict[str, Any],
@@ -196,10 +227,10 @@ def _final_model(
     metrics["num_round_used"] = best + 1
     if cv is not None:
         metrics.update(_cv_metrics(cv))
-        _write_oof(paths, train, cv, hp)
+        _write_oof(output_data_dir / OOF_FILE, train, cv, hp)
     threshold = _threshold(hp, params=params, train=train, valid=valid, cv=cv, boosters=boosters, metrics=metrics)
     manifest = _manifest(hp, params=params, train=train, cv=cv, best=best, threshold=threshold)
-    save_model(paths.model_dir, boosters, manifest)
+    save_model(model_dir, boosters, manifest)
     return Outcome(metrics=metrics, manifest=manifest)
 
 
@@ -236,7 +267,7 @@ def _oof_probabilities(params: dict[str, Any], cv: CVResult) -> np.ndarray:
     return transform_margin(params, cv.oof_margin.mean(axis=0))
 
 
-def _write_oof(paths: Paths, train: Dataset, cv: CVResult, hp: Hyperparameters) -> None:
+def _write_oof(path: Path, train: Dataset, cv: CVResult, hp: Hyperparameters) -> None:
     params = hp.booster_params()
     lines = []
     preds = [transform_margin(params, margin) for margin in cv.oof_margin]
@@ -250,7 +281,7 @@ def _write_oof(paths: Paths, train: Dataset, cv: CVResult, hp: Hyperparameters) 
         pred = preds[r].reshape(train.n_rows, -1)
         block = np.column_stack([rows, train.y, np.full(train.n_rows, r), ids, pred])
         lines.append(_savetxt(block, ["%d", "%.10g", "%d", "%d"] + ["%.8g"] * pred.shape[1]))
-    write_atomic(paths.oof_predictions_file, ("\n".join(lines) + "\n").encode())
+    write_atomic(path, ("\n".join(lines) + "\n").encode())
 
 
 def _savetxt(block: np.ndarray, fmt: list[str]) -> str:

@@ -32,11 +32,15 @@ def run(paths: Paths) -> None:
     from xgboost_byoc.hyperparameters import parse_hyperparameters
 
     job = load_job_config(paths)
-    hp = parse_hyperparameters(job.hyperparameters)  # every hyperparameter checked before any data is read
-    if "sagemaker_program" in hp.ignored:
-        from xgboost_byoc.errors import UserError
+    from xgboost_byoc.script_mode import program_of
 
-        raise UserError("script mode (sagemaker_program) is not available in this version of the image")
+    program = program_of(job.hyperparameters)
+    if program is not None:  # script mode: the user's entry point, through the sagemaker-training toolkit
+        from xgboost_byoc.script_mode import run_script
+
+        run_script(paths, job, program)
+        return
+    hp = parse_hyperparameters(job.hyperparameters)  # every hyperparameter checked before any data is read
     from xgboost_byoc.training.algorithm import train_algorithm_mode
 
     outcome = train_algorithm_mode(paths, job, hp)
