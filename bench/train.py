@@ -9,6 +9,8 @@ whose presence makes `import xgboost` ~1 s slower because XGBoost imports it eag
   artifacts, metrics, OOF file) and its peak RSS (from wait4).
 
 Targets (issue 2): wall <= 1.3 x work + 0.5 s; import of the entry point <= 0.5 s; peak RSS <= 250 MB.
+The `train` side also writes the evaluation report (issue 6: <= 3 s and <= 10 % of the job's wall);
+its time comes from metrics.json. The in-process side makes no report, so the ratio includes it.
 Figures are medians of --repeat runs; the machine is shared, so compare ratios, not absolutes.
 """
 
@@ -85,7 +87,7 @@ def in_process(hp: dict[str, str], workdir: Path) -> float:
     return time.perf_counter() - started
 
 
-def train_process(hp: dict[str, str], workdir: Path) -> tuple[float, float]:
+def train_process(hp: dict[str, str], workdir: Path) -> tuple[float, float, float]:
     base = workdir / "opt_ml"
     shutil.rmtree(base, ignore_errors=True)
     (base / "input/config").mkdir(parents=True)
@@ -103,7 +105,8 @@ def train_process(hp: dict[str, str], workdir: Path) -> tuple[float, float]:
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0 or not (base / "output/success").exists():
         sys.exit(f"train failed: {(base / 'output/failure').read_text() if (base / 'output/failure').exists() else ''}")
-    return wall, usage.ru_maxrss / 1024
+    report = json.loads((base / "output/data/metrics.json").read_text()).get("report_seconds", float("nan"))
+    return wall, usage.ru_maxrss / 1024, report
 
 
 def import_seconds(module: str) -> float:
@@ -129,7 +132,10 @@ def main() -> None:
     entry = statistics.median(import_seconds("xgboost_byoc.training.main") for _ in range(args.repeat))
     xgb_import = statistics.median(import_seconds("xgboost") for _ in range(args.repeat))
     print(f"import xgboost_byoc.training.main: {entry:.3f} s (target <= 0.5 s); import xgboost: {xgb_import:.3f} s\n")
-    header = f"{'scenario':40} {'work s':>7} {'train s':>8} {'ratio':>6} {'target s':>9} {'peak MB':>8}"
+    header = (
+        f"{'scenario':40} {'work s':>7} {'train s':>8} {'ratio':>6} {'target s':>9} {'peak MB':>8} "
+        f"{'report s':>9} {'report %':>9}"
+    )
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,12 +148,17 @@ def main() -> None:
             work = statistics.median(works)
             wall = statistics.median(r[0] for r in runs)
             peak = max(r[1] for r in runs)
+            report = statistics.median(r[2] for r in runs)
             target = 1.3 * work + 0.5
             verdict = "ok" if wall <= target and peak <= 250 else "MISSED"
-            print(f"{name:40} {work:7.2f} {wall:8.2f} {wall / work:6.2f} {target:9.2f} {peak:8.0f}  {verdict}")
+            print(
+                f"{name:40} {work:7.2f} {wall:8.2f} {wall / work:6.2f} {target:9.2f} {peak:8.0f} "
+                f"{report:9.2f} {100 * report / wall:8.1f}%  {verdict}"
+            )
     print(
         "\ntargets: train wall <= 1.3 x work + 0.5 s, peak RSS <= 250 MB "
-        "(AWS's container on the same machine: 5.0 s for 1.5 s of fit, 363 MB)"
+        "(AWS's container on the same machine: 5.0 s for 1.5 s of fit, 363 MB);\n"
+        "the evaluation report (inside the train wall) <= 3 s and <= 10 % of the job's wall time"
     )
 
 

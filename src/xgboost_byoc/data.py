@@ -299,6 +299,8 @@ def parse_parquet(path: Path, *, name: str) -> tuple[np.ndarray, list[str]]:
 
 def channel_files(directory: Path, channel: str) -> list[Path]:
     """Data files of a channel (recursive, sorted); hidden and ``_``-prefixed files are skipped, loudly."""
+    if directory.is_file():  # a single file given directly (xgb-byoc report --data FILE)
+        return [directory]
     if not directory.is_dir():
         raise UserError(f"channel {channel!r} has no data folder ({directory})")
     files: list[Path] = []
@@ -349,7 +351,7 @@ def read_channel(
     record: list[tuple[str, int, int]] = []
     names: list[str] | None = None
     for path in files:
-        rel = f"{channel.name}/{path.relative_to(directory)}"
+        rel = f"{channel.name}/{path.relative_to(directory)}" if directory.is_dir() else str(path)
         if ctype.kind == LIBSVM:
             matrix, y = parse_libsvm(path, name=rel)
             blocks.append(matrix)

@@ -15,6 +15,7 @@ from pathlib import Path
 BASE_DIR_ENV = "SAGEMAKER_BASE_DIR"
 METRICS_FILE = "metrics.json"
 OOF_FILE = "oof_predictions.csv"
+REPORT_FILE = "report.html"
 DEFAULT_BASE_DIR = "/opt/ml"
 
 
@@ -84,6 +85,10 @@ class Paths:
     @property
     def metrics_file(self) -> Path:
         return self.output_data_dir / METRICS_FILE
+
+    @property
+    def report_file(self) -> Path:
+        return self.output_data_dir / REPORT_FILE
 
     @property
     def oof_predictions_file(self) -> Path:

@@ -52,3 +52,44 @@ def test_threshold_lies_between_scores() -> None:
     y = np.array([0, 0, 1, 1])
     threshold, score = best_threshold(y, np.array([0.1, 0.2, 0.8, 0.9]), "accuracy")
     assert score == 1.0 and 0.2 < threshold <= 0.8
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_curves_equal_scikit_learns(seed: int) -> None:
+    from sklearn.calibration import calibration_curve as sk_calibration
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from xgboost_byoc.evaluation import calibration_curve, precision_recall_curve, roc_curve
+
+    y, prob = sample(seed)
+    assert roc_curve(y, prob)[2] == pytest.approx(roc_auc_score(y, prob))
+    assert precision_recall_curve(y, prob)[2] == pytest.approx(average_precision_score(y, prob))
+    observed_sk, predicted_sk = sk_calibration(y, prob, n_bins=10, strategy="uniform")
+    predicted, observed, _ = calibration_curve(y, prob, bins=10)
+    np.testing.assert_allclose(predicted, predicted_sk)
+    np.testing.assert_allclose(observed, observed_sk)
+
+
+@pytest.mark.parametrize("classes", [2, 4])
+def test_confusion_matrix_and_report_equal_scikit_learns(classes: int) -> None:
+    from sklearn.metrics import classification_report as sk_report
+    from sklearn.metrics import confusion_matrix as sk_confusion
+
+    from xgboost_byoc.evaluation import classification_report, confusion_matrix
+
+    rng = np.random.default_rng(classes)
+    y = rng.integers(0, classes, 500)
+    pred = np.where(rng.random(500) < 0.7, y, rng.integers(0, classes, 500))
+    matrix = confusion_matrix(y, pred, classes)
+    np.testing.assert_array_equal(matrix, sk_confusion(y, pred))
+    mine = classification_report(matrix)
+    theirs = sk_report(y, pred, output_dict=True, zero_division=0)
+    for label in [str(c) for c in range(classes)] + ["macro avg", "weighted avg"]:
+        for key, sk_key in (
+            ("precision", "precision"),
+            ("recall", "recall"),
+            ("f1", "f1-score"),
+            ("support", "support"),
+        ):
+            assert mine[label][key] == pytest.approx(theirs[label][sk_key]), (label, key)
+    assert mine["accuracy"]["value"] == pytest.approx(theirs["accuracy"])

@@ -35,7 +35,7 @@ from xgboost_byoc.errors import AlgorithmError, UserError
 from xgboost_byoc.evaluation import best_threshold, scores_at
 from xgboost_byoc.hyperparameters import Hyperparameters, validate_against_channels
 from xgboost_byoc.metrics import CV_PREFIX, STD_SUFFIX, format_eval_line, metric_name
-from xgboost_byoc.paths import METRICS_FILE, OOF_FILE, Paths
+from xgboost_byoc.paths import METRICS_FILE, OOF_FILE, REPORT_FILE, Paths
 from xgboost_byoc.training.cv import CVResult, run_cv
 from xgboost_byoc.training.fit import Member, boost
 
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 KNOWN_CHANNELS = ("train", "validation")
+SHAP_ROWS = 300  # mean |SHAP| per feature in the report is estimated on this many evaluation rows
 
 
 def emit(line: str) -> None:
@@ -56,6 +57,8 @@ def emit(line: str) -> None:
 class Outcome:
     metrics: dict[str, Any] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
+    history: dict[str, list[float]] = field(default_factory=dict)  # the final model's per-round scores
+    boosters: list[Any] = field(default_factory=list)
 
 
 def train_algorithm_mode(paths: Paths, job: JobConfig, hp: Hyperparameters) -> Outcome:
@@ -134,6 +137,7 @@ def train_datasets(
     except xgb.core.XGBoostError as exc:
         first = str(exc).splitlines()[0]
         raise AlgorithmError(f"XGBoost failed: {first}", detail=str(exc)) from exc
+    _write_report(hp, train, valid, cv, outcome, output_data_dir / REPORT_FILE, started)
     outcome.metrics["train_seconds"] = round(time.perf_counter() - started, 3)
     write_json(output_data_dir / METRICS_FILE, outcome.metrics)
     return outcome
@@ -222,6 +226,7 @@ def _final_model(
         if best + 1 < result.rounds_run:
             log.info("early stopping: keeping %d of %d rounds (best %s)", best + 1, result.rounds_run, stop_on)
             emit(format_eval_line(best, final.items()))  # the saved model's values come last
+    history = result.history[0] if cv is None or hp["kfold_model"] != "ensemble" else {}
     metrics.update(final)
     metrics["best_iteration"] = best
     metrics["num_round_used"] = best + 1
@@ -231,7 +236,99 @@ def _final_model(
     threshold = _threshold(hp, params=params, train=train, valid=valid, cv=cv, boosters=boosters, metrics=metrics)
     manifest = _manifest(hp, params=params, train=train, cv=cv, best=best, threshold=threshold)
     save_model(model_dir, boosters, manifest)
-    return Outcome(metrics=metrics, manifest=manifest)
+    return Outcome(metrics=metrics, manifest=manifest, history=history, boosters=list(boosters))
+
+
+def _write_report(
+    hp: Hyperparameters,
+    train: Dataset,
+    valid: Dataset | None,
+    cv: CVResult | None,
+    outcome: Outcome,
+    path: Path,
+    started: float,
+) -> None:
+    """report.html beside metrics.json; its headline numbers go into the metrics too. A report that
+    cannot be made is logged as a warning and noted in the metrics, never a failed job."""
+    begun = time.perf_counter()
+    try:
+        from xgboost_byoc import report
+
+        params = hp.booster_params()
+        if valid is not None:
+            y, prediction, where, prefix = (
+                valid.y,
+                _predict(params, outcome.boosters, valid),
+                "the validation channel",
+                "validation",
+            )
+            sample = valid.X
+        elif cv is not None:
+            y, prediction = train.y, _oof_probabilities(params, cv)
+            where, prefix, sample = "out-of-fold predictions on the train channel", "cv", train.X
+        else:
+            y, prediction = train.y, _predict(params, outcome.boosters, train)
+            where, prefix, sample = "the training rows themselves (no held-out data: optimistic)", "train", train.X
+        if hp.objective == "binary:logitraw":
+            prediction = transform_margin({"objective": "binary:logistic"}, prediction)
+        rows = sample.shape[0]
+        shap_rows = (
+            sample[np.random.default_rng(0).choice(rows, SHAP_ROWS, replace=False)] if rows > SHAP_ROWS else sample
+        )
+        threshold = (outcome.manifest.get("threshold") or {}).get("value", 0.5)
+        inputs = report.ReportInputs(
+            title=f"xgboost-byoc evaluation report — {hp.objective}",
+            objective=hp.objective,
+            num_class=hp["num_class"],
+            summary=_summary(hp, train, valid, cv, outcome, time.perf_counter() - started),
+            evaluation_set=where,
+            y=y,
+            prediction=np.asarray(prediction),
+            threshold=float(threshold),
+            curves=report.Curves(
+                final=outcome.history,
+                cv_mean={k: v[0] for k, v in cv.curves.items()} if cv else {},
+                cv_std={k: v[1] for k, v in cv.curves.items()} if cv else {},
+                chosen_round=outcome.metrics.get("best_iteration"),
+            ),
+            importance=report.importance_of(outcome.boosters, train.feature_names, shap_rows),
+        )
+        write_atomic(path, report.render(inputs).encode())
+        outcome.metrics.update(report.report_metrics(inputs, prefix))
+    except Exception as exc:  # the model is fine; only its report is missing, and we say so
+        log.warning("no evaluation report: %s: %s", type(exc).__name__, exc, exc_info=True)
+        outcome.metrics["report_error"] = f"{type(exc).__name__}: {exc}"
+        return
+    outcome.metrics["report_seconds"] = round(time.perf_counter() - begun, 3)
+    log.info("evaluation report written to %s in %.2f s", path, outcome.metrics["report_seconds"])
+
+
+def _summary(
+    hp: Hyperparameters, train: Dataset, valid: Dataset | None, cv: CVResult | None, outcome: Outcome, wall: float
+) -> dict[str, Any]:
+    import xgboost as xgb
+
+    summary: dict[str, Any] = {"training rows": train.n_rows, "features": train.n_features}
+    if valid is not None:
+        summary["validation rows"] = valid.n_rows
+    if hp.is_classification:
+        classes, counts = np.unique(train.y, return_counts=True)
+        summary["class balance (train)"] = ", ".join(
+            f"{c:g}: {n:,} ({n / train.n_rows:.1%})" for c, n in zip(classes, counts, strict=True)
+        )
+    summary["rounds in the model"] = outcome.metrics.get("num_round_used")
+    if cv is not None:
+        summary["cross-validation"] = f"{cv.k} folds x {cv.repeats} repeat(s), {cv.rounds_run} rounds run"
+    threshold = outcome.manifest.get("threshold")
+    if threshold:
+        summary["decision threshold"] = (
+            f"{threshold['value']:.4f} (maximises {threshold['metric']} on {threshold['source']})"
+        )
+    for name, value in hp.as_record().items():
+        summary[f"hyperparameter {name}"] = ",".join(value) if isinstance(value, list) else value
+    summary["xgboost version"] = xgb.__version__
+    summary["training wall time (s)"] = round(wall, 2)
+    return summary
 
 
 def _ensemble_scores(params: dict[str, Any], boosters: list[Any], evals: list[tuple[Any, str]]) -> dict[str, float]:
