@@ -216,12 +216,12 @@ def _rows(predictions: np.ndarray) -> np.ndarray:
 
 
 def encode_csv(predictions: np.ndarray, output: str) -> bytes:
+    """One line per row. "%.9g" round-trips float32 exactly; one %-operation over all values is the
+    fastest way Python has to format them (a 1000-row answer in ~0.25 ms)."""
     rows = _rows(predictions)
-    if rows.ndim == 1:
-        text = "\n".join(["%.9g" % v for v in rows.tolist()])  # noqa: UP031 - fastest exact float32 text
-    else:
-        text = "\n".join(",".join(["%.9g" % v for v in row]) for row in rows.tolist())  # noqa: UP031
-    return (text + "\n").encode()
+    cols = 1 if rows.ndim == 1 else rows.shape[1]
+    line = ",".join(["%.9g"] * cols) + "\n"
+    return ((line * rows.shape[0]) % tuple(rows.ravel().tolist())).encode()
 
 
 def _records(predictions: np.ndarray, output: str) -> list[dict[str, Any]]:
