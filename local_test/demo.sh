@@ -39,3 +39,19 @@ echo "-- a bad request: 12 values instead of 30"
 printf '1,2,3,4,5,6,7,8,9,10,11,12\n' >"$test_dir/bad.csv"
 "$here/predict.sh" "$test_dir/bad.csv" || true
 echo
+echo "== 4. the launcher: a built-in-style job and a script-mode job, then the compare table (xgb-byoc)"
+bin="$(dirname "${PYTHON:-python3}")"
+export XGB_BYOC_JOBS_DIR="$test_dir/../xgb-byoc-jobs"
+rm -rf "$XGB_BYOC_JOBS_DIR" "$test_dir/../xgb-byoc-output"
+train_csv="$test_dir/input/data/train/breast_cancer_train.csv"
+valid_csv="$test_dir/input/data/validation/breast_cancer_validation.csv"
+"$bin/xgb-byoc" train --train "$train_csv" --validation "$valid_csv" --output "$test_dir/../xgb-byoc-output" --quiet \
+  --hp objective=binary:logistic --hp max_depth=4 --hp eta=0.1 --hp num_round=200 --job-name builtin-demo
+"$bin/xgb-byoc" train --train "$train_csv" --validation "$valid_csv" --output "$test_dir/../xgb-byoc-output" --quiet \
+  --entry-point "$here/../examples/script_mode/train_kfold.py" --hp kfold=5 --hp num_round=500 \
+  --hp early_stopping_rounds=20 --job-name script-demo
+echo
+"$bin/xgb-byoc" compare builtin-demo script-demo --test "$valid_csv"
+echo
+echo "== 5. the evaluation report of the first job: $test_dir/output/data/report.html"
+echo "   (open it in a browser; local_test/report_screenshot.sh renders it to PNG with headless Chromium)"

@@ -29,7 +29,16 @@ def _metric_definitions(args: argparse.Namespace) -> int:
 
 
 def _model_dir(target: Path, scratch: Path) -> Path:
-    """A model directory from a model directory, a job / /opt/ml tree (its model/), or a model.tar.gz."""
+    """A model directory from a model directory, a job (folder or name), an /opt/ml tree, or a model.tar.gz."""
+    from xgboost_byoc.launcher.local import JOB_FILE, jobs_root
+
+    if not target.exists() and (jobs_root() / str(target) / JOB_FILE).is_file():
+        target = jobs_root() / str(target)
+    if (target / JOB_FILE).is_file():
+        job = json.loads((target / JOB_FILE).read_text())
+        if not job.get("ModelArtifacts"):
+            raise XgbByocError(f"job {job.get('TrainingJobName')} has no model ({job.get('TrainingJobStatus')})")
+        target = Path(job["ModelArtifacts"])
     if target.is_file() and target.name.endswith((".tar.gz", ".tgz")):
         import tarfile
 
@@ -67,6 +76,82 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from xgboost_byoc.artifacts import load_model
+    from xgboost_byoc.config import Channel
+    from xgboost_byoc.data import read_channel
+    from xgboost_byoc.report import compare
+
+    data = read_channel(Channel("test", args.content_type), Path(args.test), csv_header=args.csv_header)
+    models = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for i, target in enumerate(args.models):
+            folder = _model_dir(Path(target), Path(scratch) / str(i))
+            models.append((Path(target).name.removesuffix(".tar.gz"), load_model(folder)))
+        columns = compare.compare(models, data)
+    print(compare.render(columns, args.format))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from xgboost_byoc.launcher.local import run_local
+    from xgboost_byoc.launcher.spec import JobSpec, load_config_file, parse_hp_args
+
+    if args.backend != "local":
+        raise XgbByocError(f"--backend {args.backend} is not available in this version; use --backend local")
+    if args.instance_count != 1:
+        raise XgbByocError("the local backend runs one host; --instance-count > 1 is not available yet")
+    hyperparameters = load_config_file(Path(args.config)) if args.config else {}
+    hyperparameters.update(parse_hp_args(args.hp))
+    spec = JobSpec.build(
+        hyperparameters=hyperparameters,
+        channels={"train": args.train, "validation": args.validation},
+        output=args.output,
+        entry_point=Path(args.entry_point) if args.entry_point else None,
+        source_dir=Path(args.source_dir) if args.source_dir else None,
+        name=args.job_name,
+        image=args.image,
+    )
+    print(f"job {spec.job_name} ({spec.mode} mode, local backend)", flush=True)
+    echo = (lambda line: print(f"  | {line}", flush=True)) if not args.quiet else None
+    record = run_local(spec, echo=echo)
+    print()
+    print(f"{'job':12} {record['TrainingJobName']}")
+    print(f"{'status':12} {record['TrainingJobStatus']}")
+    print(
+        f"{'started':12} {record['TrainingStartTime']}  ended {record['TrainingEndTime']}  "
+        f"({record['TrainingElapsedTimeSeconds']:.1f} s)"
+    )
+    for metric in record["FinalMetricDataList"]:
+        print(f"{metric['MetricName']:24} {metric['Value']:.6f}")
+    if record.get("ModelArtifacts"):
+        print(f"{'model':12} {record['ModelArtifacts']}")
+    print(f"{'output':12} {record['OutputArtifacts']}")
+    if record["TrainingJobStatus"] != "Completed":
+        reason = str(record.get("FailureReason") or "").splitlines()
+        print(f"{'failure':12} {reason[0] if reason else 'see ' + record['JobDir'] + '/train.log'}")
+        return 1
+    return 0
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    from xgboost_byoc.launcher.local import jobs_root, list_jobs
+
+    jobs = list_jobs()
+    if not jobs:
+        print(f"no jobs in {jobs_root()}")
+        return 0
+    print(f"{'TrainingJobName':48} {'Mode':9} {'Status':10} {'Started':26} {'Seconds':>8}")
+    for job in jobs:
+        print(
+            f"{job['TrainingJobName']:48} {job.get('Mode', ''):9} {job['TrainingJobStatus']:10} "
+            f"{job.get('TrainingStartTime', ''):26} {job.get('TrainingElapsedTimeSeconds', 0):8.1f}"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xgb-byoc", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -98,6 +183,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rp.add_argument("--csv-header", default="auto", choices=("auto", "present", "absent"))
     rp.set_defaults(func=_report)
+
+    tr = commands.add_parser(
+        "train",
+        help="run a built-in-style or script-mode training job",
+        description="Runs the job on the chosen backend (local: here, without Docker or AWS).",
+    )
+    tr.add_argument("--train", required=True, help="training data: a file, a folder or s3://...")
+    tr.add_argument("--validation", help="validation data")
+    tr.add_argument("--hp", action="append", metavar="NAME=VALUE", help="a hyperparameter; repeatable")
+    tr.add_argument("--config", help="hyperparameters from a TOML or YAML file (--hp wins)")
+    tr.add_argument("--entry-point", help="script mode: the training script")
+    tr.add_argument("--source-dir", help="script mode: the folder shipped with it (default: the script's folder)")
+    tr.add_argument("--output", default="xgb-byoc-output", help="where model.tar.gz / output.tar.gz go")
+    tr.add_argument("--job-name", help="the job's name (default: generated, unique)")
+    tr.add_argument("--backend", default="local", choices=("local", "docker", "sagemaker"))
+    tr.add_argument("--image", help="image URI (docker and sagemaker backends)")
+    tr.add_argument("--instance-count", type=int, default=1)
+    tr.add_argument("--quiet", action="store_true", help="do not stream the job's log")
+    tr.set_defaults(func=_train)
+
+    jb = commands.add_parser("jobs", help="list local jobs ($XGB_BYOC_JOBS_DIR, default ./xgb-byoc-jobs)")
+    jb.set_defaults(func=_jobs)
+
+    cp = commands.add_parser("compare", help="precision / recall / F1 of several models side by side on a test set")
+    cp.add_argument(
+        "models", nargs="+", metavar="JOB_OR_MODEL", help="job names or folders, model folders, model.tar.gz"
+    )
+    cp.add_argument("--test", required=True, help="labelled test data (label in column 1)")
+    cp.add_argument("--format", default="table", choices=("table", "csv", "json"))
+    cp.add_argument("--content-type", default=None)
+    cp.add_argument("--csv-header", default="auto", choices=("auto", "present", "absent"))
+    cp.set_defaults(func=_compare)
     return parser
 
 
