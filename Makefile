@@ -49,8 +49,9 @@ unit: $(STAMP)
 contract: $(STAMP)
 	$(BIN)/pytest tests/contract
 
-bench: $(IMAGE_STAMP)
+bench: $(IMAGE_STAMP) $(STAMP)
 	$(IMAGE_VENV)/bin/python bench/train.py
+	$(BIN)/python bench/tune.py
 	@command -v wrk >/dev/null || { echo "bench/serve.py needs wrk: apt-get install wrk"; exit 1; }
 	$(IMAGE_VENV)/bin/python bench/serve.py
 

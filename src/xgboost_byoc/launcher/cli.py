@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from xgboost_byoc import __version__
 from xgboost_byoc.config import normalize_hyperparameter_value
@@ -95,8 +96,7 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
-    from xgboost_byoc.launcher.local import run_local
+def _spec(args: argparse.Namespace, *, name: str | None) -> Any:
     from xgboost_byoc.launcher.spec import JobSpec, load_config_file, parse_hp_args
 
     if args.backend != "local":
@@ -105,15 +105,21 @@ def _train(args: argparse.Namespace) -> int:
         raise XgbByocError("the local backend runs one host; --instance-count > 1 is not available yet")
     hyperparameters = load_config_file(Path(args.config)) if args.config else {}
     hyperparameters.update(parse_hp_args(args.hp))
-    spec = JobSpec.build(
+    return JobSpec.build(
         hyperparameters=hyperparameters,
         channels={"train": args.train, "validation": args.validation},
         output=args.output,
         entry_point=Path(args.entry_point) if args.entry_point else None,
         source_dir=Path(args.source_dir) if args.source_dir else None,
-        name=args.job_name,
+        name=name,
         image=args.image,
     )
+
+
+def _train(args: argparse.Namespace) -> int:
+    from xgboost_byoc.launcher.local import run_local
+
+    spec = _spec(args, name=args.job_name)
     print(f"job {spec.job_name} ({spec.mode} mode, local backend)", flush=True)
     echo = (lambda line: print(f"  | {line}", flush=True)) if not args.quiet else None
     record = run_local(spec, echo=echo)
@@ -134,6 +140,42 @@ def _train(args: argparse.Namespace) -> int:
         print(f"{'failure':12} {reason[0] if reason else 'see ' + record['JobDir'] + '/train.log'}")
         return 1
     return 0
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from xgboost_byoc.launcher.tuning import parse_range, tune
+
+    spec = _spec(args, name=None)
+    ranges = [parse_range(text, algorithm_mode=spec.mode == "algorithm") for text in args.range or []]
+    path, rows = tune(
+        spec,
+        ranges,
+        objective=args.objective,
+        objective_type=args.objective_type,
+        strategy=args.strategy,
+        max_jobs=args.max_jobs,
+        max_parallel=args.max_parallel_jobs,
+        seed=args.seed,
+        name=args.job_name,
+        progress=lambda line: print(line, flush=True),
+    )
+    print()
+    columns = [r.name for r in ranges] + [
+        "TrainingJobName",
+        "TrainingJobStatus",
+        "FinalObjectiveValue",
+        "TrainingElapsedTimeSeconds",
+    ]
+    print("  ".join(f"{c:>16}" if c != "TrainingJobName" else f"{c:36}" for c in columns))
+    for row in rows:
+        cells = []
+        for c in columns:
+            value = row.get(c)
+            text = f"{value:.6f}" if isinstance(value, float) else str(value)
+            cells.append(f"{text:36}" if c == "TrainingJobName" else f"{text:>16}")
+        print("  ".join(cells))
+    print(f"\nwrote {path}")
+    return 0 if any(r["TrainingJobStatus"] == "Completed" for r in rows) else 1
 
 
 def _jobs(args: argparse.Namespace) -> int:
@@ -202,6 +244,25 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--instance-count", type=int, default=1)
     tr.add_argument("--quiet", action="store_true", help="do not stream the job's log")
     tr.set_defaults(func=_train)
+
+    tu = commands.add_parser("tune", help="a hyperparameter tuning job: trials run as parallel local jobs")
+    for action in tr._actions:  # the same job flags as `train`
+        if action.dest not in ("help", "quiet"):
+            tu._add_action(action)
+    tu.add_argument(
+        "--range",
+        action="append",
+        metavar="NAME=KIND:SPEC",
+        required=True,
+        help="int:LOW:HIGH, continuous:LOW:HIGH[:log] or categorical:A,B; repeatable",
+    )
+    tu.add_argument("--objective", required=True, help="the metric to optimise, e.g. validation:auc")
+    tu.add_argument("--objective-type", choices=("Maximize", "Minimize"), help="default: from the metric")
+    tu.add_argument("--strategy", default="Random", choices=("Random", "Grid", "Bayesian"))
+    tu.add_argument("--max-jobs", type=int, default=6)
+    tu.add_argument("--max-parallel-jobs", type=int, default=3)
+    tu.add_argument("--seed", type=int, default=0, help="makes Random and Bayesian reproducible")
+    tu.set_defaults(func=_tune)
 
     jb = commands.add_parser("jobs", help="list local jobs ($XGB_BYOC_JOBS_DIR, default ./xgb-byoc-jobs)")
     jb.set_defaults(func=_jobs)

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -79,7 +79,11 @@ def _pack(folder: Path, archive: Path) -> None:
 
 
 def run_local(
-    spec: JobSpec, *, echo: Callable[[str], None] | None = None, train_command: str | None = None
+    spec: JobSpec,
+    *,
+    echo: Callable[[str], None] | None = None,
+    train_command: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run the job; returns (and writes to job.json) its description: status, times, metrics, artifacts."""
     if spec.output.startswith("s3://"):
@@ -103,7 +107,7 @@ def run_local(
         "JobDir": str(job_dir.resolve()),
     }
     (job_dir / JOB_FILE).write_text(json.dumps(record, indent=2))
-    env = {**os.environ, "SAGEMAKER_BASE_DIR": str(base), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **(extra_env or {}), "SAGEMAKER_BASE_DIR": str(base), "PYTHONUNBUFFERED": "1"}
     with (
         (job_dir / "train.log").open("w") as log,
         subprocess.Popen(

@@ -1,0 +1,158 @@
+"""xgb-byoc tune, local backend: the lab's task-2 tuning (script mode, 6 jobs, 3 parallel, Random,
+objective validation:auc) and the other strategies on a small algorithm-mode job."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import entry_point
+
+pytestmark = [pytest.mark.e2e, pytest.mark.adult]
+SCRIPTS = Path(__file__).parents[1] / "contract" / "scripts"
+COLUMNS = [
+    "max_depth",
+    "eta",
+    "TrainingJobName",
+    "TrainingJobStatus",
+    "FinalObjectiveValue",
+    "TrainingStartTime",
+    "TrainingEndTime",
+    "TrainingElapsedTimeSeconds",
+]
+
+
+def tune(workdir: Path, adult_dir: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[dict[str, str]]]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "XGB_BYOC_JOBS_DIR": str(workdir / "jobs")}
+    result = subprocess.run(
+        [
+            entry_point("xgb-byoc"),
+            "tune",
+            "--train",
+            str(adult_dir / "adult_data_processed_train_wheaders.csv"),
+            "--validation",
+            str(adult_dir / "adult_data_processed_validation_wheaders.csv"),
+            *args,
+        ],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    found = list((workdir / "jobs").glob("*/tuning_results.csv"))
+    rows = list(csv.DictReader(found[-1].open())) if found else []
+    return result, rows
+
+
+LAB = [
+    "--entry-point",
+    str(SCRIPTS / "lab_train.py"),
+    "--hp",
+    "num_round=15",
+    "--range",
+    "max_depth=int:6:9",
+    "--range",
+    "eta=continuous:0.01:0.03",
+    "--objective",
+    "validation:auc",
+    "--strategy",
+    "Random",
+    "--max-jobs",
+    "6",
+    "--max-parallel-jobs",
+    "3",
+]
+
+
+def test_lab_tuning_job_writes_sagemakers_analytics_table(tmp_path: Path, adult_dir: Path) -> None:
+    result, rows = tune(tmp_path, adult_dir, *LAB, "--job-name", "lab")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert list(rows[0]) == COLUMNS and len(rows) == 6
+    assert all(r["TrainingJobStatus"] == "Completed" for r in rows)
+    values = [float(r["FinalObjectiveValue"]) for r in rows]
+    assert values == sorted(values, reverse=True)  # best first; validation:auc is maximised
+    assert all(6 <= int(r["max_depth"]) <= 9 and 0.01 <= float(r["eta"]) <= 0.03 for r in rows)
+    assert all(len(r["TrainingJobName"].rsplit("-", 1)[0]) <= 32 for r in rows)  # the tuning job's name
+    assert "[6/6]" in result.stdout  # progress, one line per finished trial
+    # the trials really ran in parallel: some overlapped in time
+    spans = sorted((r["TrainingStartTime"], r["TrainingEndTime"]) for r in rows)
+    assert any(spans[i + 1][0] < spans[i][1] for i in range(len(spans) - 1))
+
+
+def test_same_seed_same_random_candidates(tmp_path: Path, adult_dir: Path) -> None:
+    quick = [*LAB[:-4], "--max-jobs", "2", "--max-parallel-jobs", "2", "--seed", "7"]
+    _, first = tune(tmp_path / "a", adult_dir, *quick)
+    _, second = tune(tmp_path / "b", adult_dir, *quick)
+    assert sorted((r["max_depth"], r["eta"]) for r in first) == sorted((r["max_depth"], r["eta"]) for r in second)
+
+
+def test_grid_and_bayesian_strategies_on_an_algorithm_job(tmp_path: Path, adult_dir: Path) -> None:
+    base = [
+        "--hp",
+        "objective=binary:logistic",
+        "--hp",
+        "num_round=10",
+        "--hp",
+        "eval_metric=auc",
+        "--objective",
+        "validation:auc",
+    ]
+    grid, rows = tune(
+        tmp_path / "grid",
+        adult_dir,
+        *base,
+        "--range",
+        "max_depth=int:3:4",
+        "--range",
+        "grow_policy=categorical:depthwise,lossguide",
+        "--strategy",
+        "Grid",
+        "--max-jobs",
+        "10",
+        "--max-parallel-jobs",
+        "2",
+    )
+    assert grid.returncode == 0, grid.stdout[-2000:] + grid.stderr[-2000:]
+    assert sorted((r["max_depth"], r["grow_policy"]) for r in rows) == [
+        ("3", "depthwise"),
+        ("3", "lossguide"),
+        ("4", "depthwise"),
+        ("4", "lossguide"),
+    ]
+    bayes, rows = tune(
+        tmp_path / "bayes",
+        adult_dir,
+        *base,
+        "--range",
+        "eta=continuous:0.05:0.5:log",
+        "--strategy",
+        "Bayesian",
+        "--max-jobs",
+        "4",
+        "--max-parallel-jobs",
+        "2",
+    )
+    assert bayes.returncode == 0, bayes.stdout[-2000:] + bayes.stderr[-2000:]
+    assert len(rows) == 4 and all(0.05 <= float(r["eta"]) <= 0.5 for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (["--range", "max_depth=continuous:1:5"], "max_depth is an integer; use int:LOW:HIGH"),
+        (["--range", "eta=continuous:0.5:2"], "eta='2.0' is outside the allowed range [0, 1]"),
+        (["--range", "etaa=continuous:0.1:0.2"], "not a hyperparameter of the algorithm"),
+        (["--range", "eta=continuous:0.1:0.2", "--strategy", "Grid"], "Grid search cannot enumerate"),
+    ],
+)
+def test_bad_ranges_are_refused_before_any_trial(tmp_path: Path, adult_dir: Path, bad: list[str], message: str) -> None:
+    result, rows = tune(tmp_path, adult_dir, "--hp", "num_round=5", "--objective", "validation:auc", *bad)
+    assert result.returncode == 2 and message in result.stderr
+    assert rows == []
