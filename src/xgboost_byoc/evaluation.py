@@ -63,39 +63,6 @@ def scores_at(y: np.ndarray, prob: np.ndarray, threshold: float, weight: np.ndar
     return {k: float(v) for k, v in counts_at(y, prob, threshold, weight).scores().items()}
 
 
-def best_threshold(
-    y: np.ndarray, prob: np.ndarray, metric: str = "macro_f1", weight: np.ndarray | None = None
-) -> tuple[float, float]:
-    """(threshold, score): the cut on ``prob`` that maximises ``metric`` over all distinct cuts."""
-    if metric not in THRESHOLD_METRICS:
-        raise ValueError(f"unknown threshold metric {metric!r}")
-    prob = np.asarray(prob, dtype=np.float64)
-    w = _weights(y, weight)
-    order = np.argsort(-prob, kind="mergesort")
-    sorted_prob = prob[order]
-    pos_w = np.where(np.asarray(y)[order] == 1, w[order], 0.0)
-    neg_w = w[order] - pos_w
-    # last index of each run of equal scores: cutting there puts the whole run on the positive side
-    last = np.flatnonzero(np.append(sorted_prob[1:] != sorted_prob[:-1], True))
-    tp = np.concatenate([[0.0], np.cumsum(pos_w)[last]])
-    fp = np.concatenate([[0.0], np.cumsum(neg_w)[last]])
-    p_total, n_total = pos_w.sum(), neg_w.sum()
-    counts = Counts(tp=tp, fp=fp, tn=n_total - fp, fn=p_total - tp)
-    score = counts.scores()[metric]
-    best = int(np.argmax(score))
-    cuts = np.concatenate([[np.inf], sorted_prob[last]])
-    if best == 0:  # nothing positive: cut just above the highest score
-        threshold = float(np.nextafter(sorted_prob[0], np.inf))
-    elif last[best - 1] + 1 < len(sorted_prob):  # midway to the next lower distinct score
-        threshold = float((cuts[best] + sorted_prob[last[best - 1] + 1]) / 2)
-    else:  # everything positive
-        threshold = float(cuts[best])
-    return threshold, float(score[best])
-
-
-# ------------------------------------------------------------------------------- curves and reports
-
-
 def _ranked_counts(y: np.ndarray, prob: np.ndarray, weight: np.ndarray | None) -> tuple[np.ndarray, ...]:
     """Cumulative (tp, fp) at each distinct score, highest first, and those scores."""
     prob = np.asarray(prob, dtype=np.float64)
@@ -106,6 +73,30 @@ def _ranked_counts(y: np.ndarray, prob: np.ndarray, weight: np.ndarray | None) -
     neg_w = w[order] - pos_w
     last = np.flatnonzero(np.append(sorted_prob[1:] != sorted_prob[:-1], True))
     return np.cumsum(pos_w)[last], np.cumsum(neg_w)[last], sorted_prob[last]
+
+
+def best_threshold(
+    y: np.ndarray, prob: np.ndarray, metric: str = "macro_f1", weight: np.ndarray | None = None
+) -> tuple[float, float]:
+    """(threshold, score): the cut on ``prob`` that maximises ``metric`` over all distinct cuts."""
+    if metric not in THRESHOLD_METRICS:
+        raise ValueError(f"unknown threshold metric {metric!r}")
+    tp_run, fp_run, distinct = _ranked_counts(y, prob, weight)  # cut after each run of equal scores
+    tp = np.concatenate([[0.0], tp_run])
+    fp = np.concatenate([[0.0], fp_run])
+    counts = Counts(tp=tp, fp=fp, tn=fp_run[-1] - fp, fn=tp_run[-1] - tp)
+    score = counts.scores()[metric]
+    best = int(np.argmax(score))
+    if best == 0:  # nothing positive: cut just above the highest score
+        threshold = float(np.nextafter(distinct[0], np.inf))
+    elif best < len(distinct):  # midway between the lowest positive score and the next lower one
+        threshold = float((distinct[best - 1] + distinct[best]) / 2)
+    else:  # everything positive
+        threshold = float(distinct[best - 1])
+    return threshold, float(score[best])
+
+
+# ------------------------------------------------------------------------------- curves and reports
 
 
 def roc_curve(
