@@ -22,6 +22,7 @@ import re
 import sys
 from collections import deque
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TextIO
 
 from xgboost_byoc.config import JobConfig
@@ -30,6 +31,7 @@ from xgboost_byoc.paths import Paths
 
 log = logging.getLogger(__name__)
 PROGRAM_ENV = "SAGEMAKER_PROGRAM"
+ERROR_FILE_ENV = "XGB_BYOC_SCRIPT_ERROR_FILE"  # set for the script: where its exception hook writes
 S3_ENDPOINT_ENV = "S3_ENDPOINT_URL"  # read by the toolkit when it downloads s3:// code
 PROGRAM_HYPERPARAMETER = "sagemaker_program"
 _EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Iteration))(?::\s*(.*))?$")
@@ -100,6 +102,12 @@ def run_script(paths: Paths, job: JobConfig, program: str) -> None:
     env = environment.Environment()
     log.info("script mode: running %s from %s", env.user_entry_point, env.module_dir)
     tail = _Tail(sys.stdout)
+    hook_dir = str(Path(__file__).parent / "script_hook")
+    if hook_dir not in sys.path:
+        sys.path.insert(0, hook_dir)  # the toolkit builds the child's PYTHONPATH from sys.path
+    error_file = paths.output_dir / ".script-exception"
+    error_file.unlink(missing_ok=True)
+    os.environ[ERROR_FILE_ENV] = str(error_file)
     try:
         with contextlib.redirect_stdout(tail):
             entry_point.run(
@@ -111,8 +119,15 @@ def run_script(paths: Paths, job: JobConfig, program: str) -> None:
             )
     except errors.ExecuteUserScriptError as exc:
         output = "\n".join(tail.lines)
+        recorded = error_file.read_text(encoding="utf-8").strip() if error_file.exists() else ""
+        error_file.unlink(missing_ok=True)
+        headline = (
+            f"script {program} failed: {recorded}"
+            if recorded
+            else describe_failure(program, output, getattr(exc, "return_code", None))
+        )
         raise UserScriptError(
-            describe_failure(program, output, getattr(exc, "return_code", None)),
+            headline,
             detail=f"{exc}\n--- last lines of the script's output ---\n{output}",
         ) from None
     except (errors.ClientError, OSError, ValueError) as exc:

@@ -198,3 +198,10 @@ def test_report_renders_in_headless_chromium(adult_model: MlTree, tmp_path: Path
     )
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000  # a page with plots, not a blank one
+
+
+def test_learning_curves_show_each_folds_held_out_rows(adult_model: MlTree) -> None:
+    text = (adult_model.output / "data" / "report.html").read_text()
+    section = text.split('<section id="learning-curves">', 1)[1].split("</section>", 1)[0]
+    assert section.count("each fold's held-out rows") == 3  # one line per fold (3-fold CV), one legend entry
+    assert "CV held-out mean" in section and "chosen round" in section and "final model, validation" in section

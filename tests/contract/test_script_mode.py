@@ -213,3 +213,16 @@ def test_script_mode_timing_is_reported(tmp_path: Path, adult_dir: Path) -> None
     print(f"\nscript-mode job {job:.2f} s vs direct python {direct:.2f} s")
     assert (model_dir / "xgboost-model.json").exists()
     shutil.rmtree(model_dir)
+
+
+def test_code_from_a_local_tarball_runs(ml_root: MlTree, adult_dir: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "sourcedir.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(SCRIPTS / "lab_train.py", arcname="lab_train.py")
+    ml_root.hyperparameters(
+        {"num_round": "5", "sagemaker_program": "lab_train.py", "sagemaker_submit_directory": str(archive)}
+    )
+    ml_root.channel("train", [headered(adult_dir, "train")]).channel("validation", [headered(adult_dir, "validation")])
+    result = ml_root.run_train()
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert (ml_root.model_dir / "xgboost-model.json").exists()

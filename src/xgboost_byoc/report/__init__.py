@@ -52,6 +52,7 @@ class Curves:
     final: dict[str, list[float]] = field(default_factory=dict)
     cv_mean: dict[str, list[float]] = field(default_factory=dict)
     cv_std: dict[str, list[float]] = field(default_factory=dict)
+    cv_folds: dict[str, list[list[float]]] = field(default_factory=dict)  # each fold's held-out curve
     chosen_round: int | None = None
 
 
@@ -252,6 +253,18 @@ def _learning_curves(curves: Curves) -> str:
                     hoverinfo="skip",
                 )
             )
+            for i, fold in enumerate(curves.cv_folds.get(f"cv:{metric}", [])):
+                data.append(
+                    _line(
+                        np.arange(len(fold)),
+                        fold,
+                        "each fold's held-out rows",
+                        legendgroup="folds",
+                        showlegend=i == 0,
+                        line={"width": 1, "color": "rgba(99,110,250,0.45)"},
+                        hovertemplate=f"fold {i}: %{{y:.5f}}<extra></extra>",
+                    )
+                )
             data.append(_line(rounds, mean, "CV held-out mean", line={"color": "rgb(99,110,250)"}))
         for prefix in ("train", "validation"):
             values = curves.final.get(f"{prefix}:{metric}")

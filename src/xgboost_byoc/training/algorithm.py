@@ -289,6 +289,7 @@ def _write_report(
                 final=outcome.history,
                 cv_mean={k: v[0] for k, v in cv.curves.items()} if cv else {},
                 cv_std={k: v[1] for k, v in cv.curves.items()} if cv else {},
+                cv_folds=cv.fold_curves if cv else {},
                 chosen_round=outcome.metrics.get("best_iteration"),
             ),
             importance=report.importance_of(outcome.boosters, train.feature_names, shap_rows),

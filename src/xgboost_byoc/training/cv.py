@@ -69,6 +69,7 @@ class CVResult:
     oof_margin: np.ndarray  # shape (repeats, rows[, classes]): out-of-fold margins at the chosen round
     boosters: list[xgb.Booster]  # fold models truncated to the chosen round (repeat-major order)
     curves: dict[str, tuple[list[float], list[float]]]  # metric → (mean per round, std per round)
+    fold_curves: dict[str, list[list[float]]]  # metric → each fold model's held-out score per round
 
 
 def run_cv(
@@ -131,6 +132,7 @@ def run_cv(
         oof_margin=oof,
         boosters=boosters,
         curves=_curves(result),
+        fold_curves={name: [list(h[name]) for h in result.history] for name in result.history[0]},
     )
 
 
