@@ -116,3 +116,29 @@ def test_settings_payload_limit_gives_json_413(client) -> None:
 
 def test_model_dir_fixture_is_unused_by_in_process_app(tmp_path: Path) -> None:
     assert Settings(model_dir=tmp_path).max_payload_bytes == 6 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        (b"1,2\n\n3,4\n", 2),
+        (b"\n1,2\n", 1),
+        (b"1,2\n3,4\n\n", 3),
+        (b"1,2\r\n \r\n3\r\n", 2),
+        (b"  \n1\n", 1),
+        (b"1\n\t", 2),
+    ],
+)
+def test_blank_lines_are_found_and_numbered(body: bytes, line: int) -> None:
+    from xgboost_byoc.errors import HttpError
+    from xgboost_byoc.serving.codecs import decode_csv
+
+    with pytest.raises(HttpError, match=f"line {line} is blank"):
+        decode_csv(body, 2)
+
+
+@pytest.mark.parametrize("body", [b"1,2\n3,4\n", b"1,2\n3,4", b"1,2\r\n3,4\r\n"])
+def test_bodies_without_blank_lines_pass(body: bytes) -> None:
+    from xgboost_byoc.serving.codecs import decode_csv
+
+    assert decode_csv(body, 2).shape == (2, 2)

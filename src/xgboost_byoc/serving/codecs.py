@@ -32,16 +32,21 @@ def _bad(message: str) -> HttpError:
     return HttpError(400, message)
 
 
+_BLANK_FIRST_LINE = re.compile(rb"[ \t\r]*(?:\n|$)")
+_BLANK_LATER_LINE = re.compile(rb"\n[ \t\r]*(?:\n|$)")
+
+
 def _check_blank_lines(body: bytes) -> None:
-    text = body.replace(b"\r\n", b"\n")
-    if text.endswith(b"\n"):
-        text = text[:-1]
+    """Refuse blank lines (one output line per input line must hold); one regex scan, no Python loop."""
+    text = body[:-2] if body.endswith(b"\r\n") else body[:-1] if body.endswith(b"\n") else body
     if not text.strip():
         raise _bad("the request body is empty: send one or more rows")
-    lines = text.split(b"\n")
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            raise _bad(f"line {number} is blank: send one record per line, with no blank lines")
+    if _BLANK_FIRST_LINE.match(text):
+        raise _bad("line 1 is blank: send one record per line, with no blank lines")
+    blank = _BLANK_LATER_LINE.search(text)
+    if blank:
+        number = text.count(b"\n", 0, blank.start()) + 2  # the blank line starts after the matched newline
+        raise _bad(f"line {number} is blank: send one record per line, with no blank lines")
 
 
 def check_matrix(X: np.ndarray, n_features: int) -> np.ndarray:
