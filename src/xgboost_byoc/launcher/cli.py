@@ -195,7 +195,11 @@ def _jobs(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xgb-byoc", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="xgb-byoc",
+        description="Train, tune, report on and compare XGBoost jobs for the xgboost-byoc image "
+        "(the local backend runs them here, without Docker or AWS).",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     md = commands.add_parser(
