@@ -300,6 +300,15 @@ PARAMS: tuple[Param, ...] = (
         help="refit: one model on all rows at the CV-chosen round count; ensemble: the fold models",
     ),
     Param(
+        "checkpoint_interval",
+        "int",
+        10,
+        1,
+        1_000_000,
+        booster=False,
+        help="with a checkpoint folder: save the boosters every this many rounds (and on SIGTERM)",
+    ),
+    Param(
         "threshold_metric",
         "str",
         "macro_f1",

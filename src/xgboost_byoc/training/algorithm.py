@@ -36,6 +36,7 @@ from xgboost_byoc.evaluation import best_threshold, scores_at
 from xgboost_byoc.hyperparameters import Hyperparameters, validate_against_channels
 from xgboost_byoc.metrics import CV_PREFIX, STD_SUFFIX, format_eval_line, metric_name
 from xgboost_byoc.paths import METRICS_FILE, OOF_FILE, REPORT_FILE, Paths
+from xgboost_byoc.training.checkpoints import Checkpointer, fingerprint
 from xgboost_byoc.training.cv import CVResult, run_cv
 from xgboost_byoc.training.fit import Member, boost
 
@@ -69,8 +70,17 @@ def train_algorithm_mode(paths: Paths, job: JobConfig, hp: Hyperparameters) -> O
             log.warning("channel %r is not used in algorithm mode (only train and validation are)", name)
     train = _read(paths, job, hp, "train")
     valid = _read(paths, job, hp, "validation") if "validation" in job.channels else None
+    checkpoint_dir = job.checkpoint.local_path if job.checkpoint is not None else None
+    if checkpoint_dir is not None:
+        log.info("checkpoints every %d rounds (and on SIGTERM) in %s", hp["checkpoint_interval"], checkpoint_dir)
     return train_datasets(
-        hp, train, valid, model_dir=paths.model_dir, output_data_dir=paths.output_data_dir, started=started
+        hp,
+        train,
+        valid,
+        model_dir=paths.model_dir,
+        output_data_dir=paths.output_data_dir,
+        started=started,
+        checkpoint_dir=checkpoint_dir,
     )
 
 
@@ -82,6 +92,7 @@ def train_datasets(
     model_dir: Path,
     output_data_dir: Path,
     started: float | None = None,
+    checkpoint_dir: Path | None = None,
 ) -> Outcome:
     """The algorithm-mode pipeline on data already read: k-fold CV, final model, artifacts, metrics.
 
@@ -115,6 +126,8 @@ def train_datasets(
                 patience=patience,
                 monitor_metric=monitor,
                 emit=emit,
+                checkpoint_dir=checkpoint_dir,
+                checkpoint_interval=int(hp["checkpoint_interval"]),
             )
             log.info(
                 "cross-validation chose %d rounds (best iteration %d of %d run)",
@@ -131,6 +144,7 @@ def train_datasets(
             train=train,
             valid=valid,
             cv=cv,
+            checkpoint=_final_checkpoint(hp, params, train, checkpoint_dir),
             monitor=monitor,
             patience=patience,
         )
@@ -179,6 +193,21 @@ def _match_features(train: Dataset, valid: Dataset) -> None:
     )
 
 
+def _final_checkpoint(
+    hp: Hyperparameters, params: dict[str, Any], train: Dataset, directory: Path | None
+) -> Checkpointer | None:
+    if directory is None:
+        return None
+    facts = {
+        "phase": "final",
+        "params": params,
+        "hyperparameters": hp.as_record(),
+        "rows": train.n_rows,
+        "features": train.n_features,
+    }
+    return Checkpointer(directory, "final", fingerprint(**facts), int(hp["checkpoint_interval"]))
+
+
 def _dmatrix(xgb: Any, data: Dataset, params: dict[str, Any]) -> xgb.DMatrix:
     return xgb.DMatrix(data.X, label=data.y, weight=data.weights, nthread=params.get("nthread", -1))
 
@@ -195,6 +224,7 @@ def _final_model(
     cv: CVResult | None,
     monitor: str,
     patience: int | None,
+    checkpoint: Checkpointer | None = None,
 ) -> Outcome:
     dtrain = _dmatrix(xgb, train, params)
     dvalid = _dmatrix(xgb, valid, params) if valid is not None else None
@@ -207,7 +237,12 @@ def _final_model(
         emit(format_eval_line(best, final.items()))
     elif cv is not None:  # refit on every training row for the CV-chosen number of rounds
         member = Member(dtrain, evals, params)
-        result = boost([member], cv.best_iteration + 1, on_round=lambda i, s: emit(format_eval_line(i, s[0].items())))
+        result = boost(
+            [member],
+            cv.best_iteration + 1,
+            on_round=lambda i, s: emit(format_eval_line(i, s[0].items())),
+            checkpoint=checkpoint,
+        )
         boosters, best = [member.booster], cv.best_iteration
         final = result.at(best)[0]
     else:
@@ -219,6 +254,7 @@ def _final_model(
             monitor=stop_on,
             patience=patience,
             on_round=lambda i, s: emit(format_eval_line(i, s[0].items())),
+            checkpoint=checkpoint,
         )
         best = result.best_iteration
         boosters = [member.booster[: best + 1]]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 from xgboost_byoc.data import Dataset
 from xgboost_byoc.errors import UserError
 from xgboost_byoc.metrics import CV_PREFIX, STD_SUFFIX, format_eval_line, metric_name, parse_xgboost_eval
+from xgboost_byoc.training.checkpoints import Checkpointer, fingerprint
 from xgboost_byoc.training.fit import BoostResult, Member, boost
 
 if TYPE_CHECKING:
@@ -84,6 +86,8 @@ def run_cv(
     patience: int | None,
     monitor_metric: str,
     emit: Callable[[str], None],
+    checkpoint_dir: Path | None = None,
+    checkpoint_interval: int = 10,
 ) -> CVResult:
     import xgboost as xgb
 
@@ -109,8 +113,28 @@ def run_cv(
     def on_round(iteration: int, scores: list[dict[str, float]]) -> None:
         emit(format_eval_line(iteration, _mean_std_pairs(held_names, scores)))
 
+    checkpoint = None
+    if checkpoint_dir is not None:
+        facts = {
+            "phase": "cv",
+            "params": params,
+            "k": k,
+            "repeats": repeats,
+            "seed": seed,
+            "stratify": stratify,
+            "num_round": num_round,
+            "patience": patience,
+            "rows": data.n_rows,
+            "features": data.n_features,
+        }
+        checkpoint = Checkpointer(checkpoint_dir, "cv", fingerprint(**facts), checkpoint_interval)
     result = boost(
-        members, num_round, monitor=metric_name(CV_PREFIX, monitor_metric), patience=patience, on_round=on_round
+        members,
+        num_round,
+        monitor=metric_name(CV_PREFIX, monitor_metric),
+        patience=patience,
+        on_round=on_round,
+        checkpoint=checkpoint,
     )
     best = result.best_iteration
     emit(format_eval_line(best, _mean_std_pairs(held_names, result.at(best))))  # the chosen round, last

@@ -8,6 +8,7 @@ own held-out rows) has not strictly improved for ``patience`` rounds; the best r
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -15,11 +16,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xgboost_byoc.metrics import is_maximized, parse_xgboost_eval
+from xgboost_byoc.training.checkpoints import STOP, Checkpointer, TrainingStopped
 
 if TYPE_CHECKING:
     import xgboost as xgb
 
 RoundCallback = Callable[[int, list[dict[str, float]]], None]
+SAMPLING = ("subsample", "colsample_bytree", "colsample_bylevel", "colsample_bynode")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,13 +63,57 @@ def boost(
     monitor: str | None = None,
     patience: int | None = None,
     on_round: RoundCallback | None = None,
+    checkpoint: Checkpointer | None = None,
 ) -> BoostResult:
-    """Advance every member ``num_round`` rounds (fewer when early stopping on ``monitor`` triggers)."""
+    """Advance every member ``num_round`` rounds (fewer when early stopping on ``monitor`` triggers).
+
+    With a ``checkpoint``, the loop resumes from the newest valid one, saves every ``interval`` rounds,
+    when it ends, and when SIGTERM arrives (then it raises ``TrainingStopped``).
+    """
     history: list[dict[str, list[float]]] = [{} for _ in members]
     maximize = monitor is not None and is_maximized(monitor.partition(":")[2])
-    best_value, best_iteration = None, num_round - 1
+    best_value: float | None = None
+    best_iteration = num_round - 1
     rounds_run = 0
-    for iteration in range(num_round):
+    start, finished = 0, False
+    saved = checkpoint.load() if checkpoint is not None else None
+    if saved is not None:
+        state, raw_boosters = saved
+        for member, raw in zip(members, raw_boosters, strict=True):
+            member.booster.load_model(bytearray(raw))
+        history, best_value, best_iteration = state["history"], state["best_value"], state["best_iteration"]
+        rounds_run = start = int(state["rounds_run"])
+        finished = bool(state["finished"])
+        sampling = {k: v for k, v in members[0].params.items() if k in SAMPLING and float(v) < 1}
+        if sampling and not finished:
+            log.warning(
+                "resuming with %s: XGBoost does not save its random state, so the rows/columns sampled after "
+                "the resume differ from an uninterrupted run's (the model is as good, not bit-identical)",
+                ", ".join(f"{k}={v}" for k, v in sampling.items()),
+            )
+        elif sampling:
+            log.warning("XGBoost does not save its random state; this phase was complete, nothing is redrawn")
+        log.info(
+            "resuming %s from its checkpoint after round %d%s",
+            checkpoint.phase if checkpoint else "",
+            rounds_run - 1,
+            " (already complete)" if finished else "",
+        )
+
+    def save(done: bool) -> None:
+        if checkpoint is not None:
+            checkpoint.save(
+                {
+                    "rounds_run": rounds_run,
+                    "best_value": best_value,
+                    "best_iteration": best_iteration,
+                    "history": history,
+                    "finished": done,
+                },
+                [m.booster for m in members],
+            )
+
+    for iteration in range(start, num_round if not finished else start):
         scores = []
         for member, record in zip(members, history, strict=True):
             member.booster.update(member.dtrain, iteration)
@@ -76,13 +124,20 @@ def boost(
         rounds_run = iteration + 1
         if on_round is not None:
             on_round(iteration, scores)
-        if monitor is None or patience is None:
-            continue
-        value = float(np.mean([s[monitor] for s in scores]))
-        if best_value is None or (value > best_value if maximize else value < best_value):
-            best_value, best_iteration = value, iteration
-        elif iteration - best_iteration >= patience:
-            break
+        if monitor is not None and patience is not None:
+            value = float(np.mean([s[monitor] for s in scores]))
+            if best_value is None or (value > best_value if maximize else value < best_value):
+                best_value, best_iteration = value, iteration
+            elif iteration - best_iteration >= patience:
+                break
+        if STOP.is_set():
+            save(done=False)
+            where = f"; checkpoint in {checkpoint.path}, a restarted job resumes from it" if checkpoint else ""
+            raise TrainingStopped(f"training stopped by SIGTERM after round {iteration}{where}")
+        if checkpoint is not None and rounds_run % checkpoint.interval == 0:
+            save(done=False)
+    if not finished:
+        save(done=True)
     if monitor is None or patience is None:
         best_iteration = rounds_run - 1
     return BoostResult(best_iteration=best_iteration, rounds_run=rounds_run, history=history)

@@ -70,6 +70,9 @@ def write_failure(paths: Paths, exc: BaseException) -> int:
 
 def main() -> int:
     configure_logging()
+    from xgboost_byoc.training.checkpoints import install_sigterm_handler
+
+    install_sigterm_handler()  # SageMaker stops jobs with SIGTERM; the loop checkpoints and stops cleanly
     paths = Paths.from_env()
     for stale in (paths.failure_file, paths.success_file):
         stale.unlink(missing_ok=True)
