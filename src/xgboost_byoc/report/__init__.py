@@ -551,7 +551,6 @@ def inputs_for_model(model: Any, data: Any, *, source: str, shap_rows: int = 300
         summary["trained with xgboost"] = manifest["xgboost_version"]
     rows = data.n_rows
     sample = data.X[np.random.default_rng(0).choice(rows, shap_rows, replace=False)] if rows > shap_rows else data.X
-    cv = manifest.get("cv") or {}
     return ReportInputs(
         title=f"xgboost-byoc evaluation report — {objective}",
         objective=objective,
@@ -561,6 +560,6 @@ def inputs_for_model(model: Any, data: Any, *, source: str, shap_rows: int = 300
         y=data.y,
         prediction=np.asarray(prediction),
         threshold=float(threshold),
-        curves=Curves(chosen_round=cv.get("rounds_run") and manifest.get("best_iteration")),
+        curves=Curves(),  # a saved model keeps no per-round history: the section says so
         importance=importance_of(model.boosters, manifest.get("feature_names"), sample),
     )
