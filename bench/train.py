@@ -29,19 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-ADULT = Path(os.environ.get("XGB_BYOC_SHARED", REPO.parent / "shared")) / "data" / "adult"
-BIN = Path(sys.executable).parent
+from common import ADULT, BIN, LAB  # bench/common.py (bench scripts run as `python bench/x.py`)
 
-LAB = {
-    "max_depth": "5",
-    "eta": "0.2",
-    "gamma": "4",
-    "min_child_weight": "6",
-    "subsample": "0.7",
-    "objective": "binary:logistic",
-    "num_round": "800",
-}
 KFOLD = {
     "objective": "binary:logistic",
     "eval_metric": "auc",
