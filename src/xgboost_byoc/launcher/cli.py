@@ -10,21 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from xgboost_byoc import __version__
-from xgboost_byoc.config import normalize_hyperparameter_value
 from xgboost_byoc.errors import XgbByocError
 
 
 def _metric_definitions(args: argparse.Namespace) -> int:
     from xgboost_byoc.hyperparameters import parse_hyperparameters
+    from xgboost_byoc.launcher.spec import parse_hp_args
     from xgboost_byoc.metrics import metric_definitions
 
-    raw = {"num_round": "1"}
-    for item in args.hp or []:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise XgbByocError(f"--hp {item!r} is not name=value")
-        raw[name.strip()] = normalize_hyperparameter_value(value)
-    hp = parse_hyperparameters(raw)
+    hp = parse_hyperparameters({"num_round": "1", **parse_hp_args(args.hp)})
     print(json.dumps(metric_definitions(hp.eval_metrics, kfold=bool(hp.kfold)), indent=2))
     return 0
 

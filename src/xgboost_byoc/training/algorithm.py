@@ -34,7 +34,7 @@ from xgboost_byoc.data import Dataset, check_labels, read_channel
 from xgboost_byoc.errors import AlgorithmError, UserError
 from xgboost_byoc.evaluation import best_threshold, scores_at
 from xgboost_byoc.hyperparameters import Hyperparameters, validate_against_channels
-from xgboost_byoc.metrics import CV_PREFIX, STD_SUFFIX, format_eval_line, metric_name
+from xgboost_byoc.metrics import CV_PREFIX, STD_SUFFIX, format_eval_line, metric_name, parse_xgboost_eval
 from xgboost_byoc.paths import METRICS_FILE, OOF_FILE, REPORT_FILE, Paths
 from xgboost_byoc.training.checkpoints import Checkpointer, fingerprint
 from xgboost_byoc.training.cv import CVResult, run_cv
@@ -60,6 +60,8 @@ class Outcome:
     manifest: dict[str, Any] = field(default_factory=dict)
     history: dict[str, list[float]] = field(default_factory=dict)  # the final model's per-round scores
     boosters: list[Any] = field(default_factory=list)
+    valid_prediction: np.ndarray | None = None  # the saved model on the validation channel
+    oof_prediction: np.ndarray | None = None  # out-of-fold predictions (k-fold), averaged over repeats
 
 
 def train_algorithm_mode(paths: Paths, job: JobConfig, hp: Hyperparameters) -> Outcome:
@@ -269,10 +271,20 @@ def _final_model(
     if cv is not None:
         metrics.update(_cv_metrics(cv))
         _write_oof(output_data_dir / OOF_FILE, train, cv, hp)
-    threshold = _threshold(hp, params=params, train=train, valid=valid, cv=cv, boosters=boosters, metrics=metrics)
+    # held-out predictions, made once: the threshold and the report both read them
+    valid_prob = _predict(params, boosters, valid) if valid is not None else None
+    oof_prob = _oof_probabilities(params, cv) if cv is not None else None
+    threshold = _threshold(hp, train=train, valid=valid, valid_prob=valid_prob, oof_prob=oof_prob, metrics=metrics)
     manifest = _manifest(hp, params=params, train=train, cv=cv, best=best, threshold=threshold)
     save_model(model_dir, boosters, manifest)
-    return Outcome(metrics=metrics, manifest=manifest, history=history, boosters=list(boosters))
+    return Outcome(
+        metrics=metrics,
+        manifest=manifest,
+        history=history,
+        boosters=list(boosters),
+        valid_prediction=valid_prob,
+        oof_prediction=oof_prob,
+    )
 
 
 def _write_report(
@@ -291,16 +303,11 @@ def _write_report(
         from xgboost_byoc import report
 
         params = hp.booster_params()
-        if valid is not None:
-            y, prediction, where, prefix = (
-                valid.y,
-                _predict(params, outcome.boosters, valid),
-                "the validation channel",
-                "validation",
-            )
-            sample = valid.X
-        elif cv is not None:
-            y, prediction = train.y, _oof_probabilities(params, cv)
+        if valid is not None and outcome.valid_prediction is not None:
+            y, prediction = valid.y, outcome.valid_prediction
+            where, prefix, sample = "the validation channel", "validation", valid.X
+        elif outcome.oof_prediction is not None:
+            y, prediction = train.y, outcome.oof_prediction
             where, prefix, sample = "out-of-fold predictions on the train channel", "cv", train.X
         else:
             y, prediction = train.y, _predict(params, outcome.boosters, train)
@@ -370,8 +377,6 @@ def _summary(
 
 def _ensemble_scores(params: dict[str, Any], boosters: list[Any], evals: list[tuple[Any, str]]) -> dict[str, float]:
     """XGBoost's own metrics for the averaged margin of the fold models, on each eval set."""
-    from xgboost_byoc.metrics import parse_xgboost_eval
-
     scores: dict[str, float] = {}
     for dmatrix, name in evals:
         margin = np.mean([b.predict(dmatrix, output_margin=True) for b in boosters], axis=0)
@@ -429,23 +434,20 @@ def _savetxt(block: np.ndarray, fmt: list[str]) -> str:
 def _threshold(
     hp: Hyperparameters,
     *,
-    params: dict[str, Any],
     train: Dataset,
     valid: Dataset | None,
-    cv: CVResult | None,
-    boosters: list[Any],
+    valid_prob: np.ndarray | None,
+    oof_prob: np.ndarray | None,
     metrics: dict[str, Any],
 ) -> dict[str, Any] | None:
     """Binary objectives with probability output: the decision threshold and where it came from."""
     if hp.objective != "binary:logistic":
         return None
     metric = str(hp["threshold_metric"])
-    valid_prob = _predict(params, boosters, valid) if valid is not None else None
-    if cv is not None:
-        prob = _oof_probabilities(params, cv)
-        threshold, _ = best_threshold(train.y, prob, metric, train.weights)
+    if oof_prob is not None:
+        threshold, _ = best_threshold(train.y, oof_prob, metric, train.weights)
         source = "out-of-fold predictions"
-        metrics.update(_prefixed("cv", scores_at(train.y, prob, threshold, train.weights), "_at_threshold"))
+        metrics.update(_prefixed("cv", scores_at(train.y, oof_prob, threshold, train.weights), "_at_threshold"))
     elif valid is not None and valid_prob is not None:
         threshold, _ = best_threshold(valid.y, valid_prob, metric, valid.weights)
         source = "validation channel (no k-fold: validation scores below are optimistic)"
