@@ -334,3 +334,31 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterable[Moto]:
 def aws(moto_server: Moto) -> Moto:
     moto_server.reset()
     return moto_server
+
+
+# ---------------------------------------------------------------------------------------------- docker
+
+
+def docker_engine() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True, timeout=60, check=False).returncode == 0
+
+
+docker_only = pytest.mark.skipif(not docker_engine(), reason="no Docker engine answers here")
+
+
+@pytest.fixture(scope="session")
+def built_image() -> Iterable[str]:
+    """The image, built from this checkout (docker-marked tests only)."""
+    tag = "xgboost-byoc:test"
+    subprocess.run(["docker", "build", "--platform", "linux/amd64", "-t", tag, str(REPO)], check=True, timeout=1800)
+    yield tag
+
+
+@pytest.fixture(scope="session")
+def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``train/`` and ``validation/`` CSV channels from scikit-learn's breast-cancer set (label first)."""
+    out = tmp_path_factory.mktemp("small_data")
+    subprocess.run([sys.executable, str(REPO / "local_test" / "make_test_dir.py"), "--out", str(out)], check=True)
+    return out / "input" / "data"

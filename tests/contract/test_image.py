@@ -11,12 +11,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, MlTree, start_server
+from tests.conftest import REPO, MlTree, docker_only, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -137,22 +136,6 @@ def test_dockerignore_keeps_the_context_to_what_the_dockerfile_copies() -> None:
         if line.startswith("COPY") and "--from" not in line:
             copied |= {part.rstrip("/").split("/")[0] for part in line.split()[1:-1]}
     assert copied <= allowed, copied - allowed
-
-
-def docker_engine() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    return subprocess.run(["docker", "info"], capture_output=True, timeout=60, check=False).returncode == 0
-
-
-docker_only = pytest.mark.skipif(not docker_engine(), reason="no Docker engine answers here")
-
-
-@pytest.fixture(scope="module")
-def built_image() -> Iterator[str]:
-    tag = "xgboost-byoc:test"
-    subprocess.run(["docker", "build", "--platform", "linux/amd64", "-t", tag, str(REPO)], check=True, timeout=1800)
-    yield tag
 
 
 @pytest.mark.docker

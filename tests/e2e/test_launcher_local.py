@@ -175,15 +175,12 @@ def test_a_failing_job_reports_its_failure(tmp_path: Path) -> None:
     assert record["TrainingJobStatus"] == "Failed" and "ModelArtifacts" not in record
 
 
-def test_other_backends_say_they_are_not_available_yet(tmp_path: Path, adult_dir: Path) -> None:
-    result = xgb_byoc(
-        tmp_path,
-        "train",
-        "--train",
-        str(adult_dir / "adult_data_processed_train.csv"),
-        "--hp",
-        "num_round=5",
-        "--backend",
-        "sagemaker",
-    )
-    assert result.returncode == 2 and "--backend sagemaker is not available in this version" in result.stderr
+def test_local_backend_says_what_it_cannot_do(tmp_path: Path, adult_dir: Path) -> None:
+    train = str(adult_dir / "adult_data_processed_train.csv")
+    result = xgb_byoc(tmp_path, "train", "--train", train, "--hp", "num_round=5", "--instance-count", "2")
+    assert result.returncode == 2
+    assert "the local backend runs one host; --instance-count > 1 is not available yet" in result.stderr
+    result = xgb_byoc(tmp_path, "train", "--train", "s3://bucket/train/", "--hp", "num_round=5")
+    assert result.returncode == 2
+    assert "the local backend reads local files; s3://bucket/train/ is in S3 (use --backend sagemaker)" in result.stderr
+    assert not (tmp_path / "jobs").exists() or not any((tmp_path / "jobs").iterdir())

@@ -93,42 +93,74 @@ def _compare(args: argparse.Namespace) -> int:
 def _spec(args: argparse.Namespace, *, name: str | None) -> Any:
     from xgboost_byoc.launcher.spec import JobSpec, load_config_file, parse_hp_args
 
-    if args.backend != "local":
-        raise XgbByocError(f"--backend {args.backend} is not available in this version; use --backend local")
-    if args.instance_count != 1:
-        raise XgbByocError("the local backend runs one host; --instance-count > 1 is not available yet")
+    if args.instance_count < 1:
+        raise XgbByocError("--instance-count must be at least 1")
+    if args.backend != "sagemaker" and args.instance_count != 1:
+        raise XgbByocError(f"the {args.backend} backend runs one host; --instance-count > 1 is not available yet")
+    # the sagemaker backend requires --output s3://…: its check names it with everything else missing
+    output = args.output or ("" if args.backend == "sagemaker" else "xgb-byoc-output")
     hyperparameters = load_config_file(Path(args.config)) if args.config else {}
     hyperparameters.update(parse_hp_args(args.hp))
     return JobSpec.build(
         hyperparameters=hyperparameters,
         channels={"train": args.train, "validation": args.validation},
-        output=args.output,
+        output=output,
         entry_point=Path(args.entry_point) if args.entry_point else None,
         source_dir=Path(args.source_dir) if args.source_dir else None,
         name=name,
         image=args.image,
+        instance_type=args.instance_type,
+        instance_count=args.instance_count,
+        max_runtime_seconds=args.max_runtime,
     )
 
 
-def _train(args: argparse.Namespace) -> int:
-    from xgboost_byoc.launcher.local import run_local
-
-    spec = _spec(args, name=args.job_name)
-    print(f"job {spec.job_name} ({spec.mode} mode, local backend)", flush=True)
-    echo = (lambda line: print(f"  | {line}", flush=True)) if not args.quiet else None
-    record = run_local(spec, echo=echo)
+def _print_record(record: dict[str, Any]) -> None:
     print()
     print(f"{'job':12} {record['TrainingJobName']}")
     print(f"{'status':12} {record['TrainingJobStatus']}")
+    elapsed = record.get("TrainingElapsedTimeSeconds")
     print(
-        f"{'started':12} {record['TrainingStartTime']}  ended {record['TrainingEndTime']}  "
-        f"({record['TrainingElapsedTimeSeconds']:.1f} s)"
+        f"{'started':12} {record.get('TrainingStartTime')}  ended {record.get('TrainingEndTime')}"
+        + (f"  ({elapsed:.1f} s)" if elapsed is not None else "")
     )
     for metric in record["FinalMetricDataList"]:
         print(f"{metric['MetricName']:24} {metric['Value']:.6f}")
-    if record.get("ModelArtifacts"):
-        print(f"{'model':12} {record['ModelArtifacts']}")
-    print(f"{'output':12} {record['OutputArtifacts']}")
+    for key, label in (("S3ModelArtifacts", "model (S3)"), ("ModelArtifacts", "model"), ("OutputArtifacts", "output")):
+        if record.get(key):
+            print(f"{label:12} {record[key]}")
+
+
+def _train(args: argparse.Namespace) -> int:
+    spec = _spec(args, name=args.job_name)
+    echo = (lambda line: print(f"  | {line}", flush=True)) if not args.quiet else None
+    if args.backend == "sagemaker":
+        from xgboost_byoc.launcher.sagemaker import endpoint_note, run_sagemaker
+
+        print(f"job {spec.job_name} ({spec.mode} mode, sagemaker backend{endpoint_note()})", flush=True)
+        record = run_sagemaker(
+            spec,
+            role=args.role,
+            region=args.region,
+            wait=not args.no_wait,
+            echo=lambda line: print(line, flush=True),
+            stream_logs=not args.quiet,
+        )
+        if args.no_wait:
+            print(f"\njob {spec.job_name} is {record['TrainingJobStatus']}; follow it with")
+            print(f"  aws sagemaker describe-training-job --training-job-name {spec.job_name}")
+            return 0
+    elif args.backend == "docker":
+        from xgboost_byoc.launcher.docker import run_docker
+
+        print(f"job {spec.job_name} ({spec.mode} mode, docker backend, image {spec.image})", flush=True)
+        record = run_docker(spec, echo=echo)
+    else:
+        from xgboost_byoc.launcher.local import run_local
+
+        print(f"job {spec.job_name} ({spec.mode} mode, local backend)", flush=True)
+        record = run_local(spec, echo=echo)
+    _print_record(record)
     if record["TrainingJobStatus"] != "Completed":
         reason = str(record.get("FailureReason") or "").splitlines()
         print(f"{'failure':12} {reason[0] if reason else 'see ' + record['JobDir'] + '/train.log'}")
@@ -139,20 +171,35 @@ def _train(args: argparse.Namespace) -> int:
 def _tune(args: argparse.Namespace) -> int:
     from xgboost_byoc.launcher.tuning import parse_range, tune
 
+    if args.backend == "docker":
+        raise XgbByocError("tuning runs on the local or the sagemaker backend; use --backend local or sagemaker")
     spec = _spec(args, name=None)
     ranges = [parse_range(text, algorithm_mode=spec.mode == "algorithm") for text in args.range or []]
-    path, rows = tune(
-        spec,
-        ranges,
-        objective=args.objective,
-        objective_type=args.objective_type,
-        strategy=args.strategy,
-        max_jobs=args.max_jobs,
-        max_parallel=args.max_parallel_jobs,
-        seed=args.seed,
-        name=args.job_name,
-        progress=lambda line: print(line, flush=True),
-    )
+    options: dict[str, Any] = {
+        "objective": args.objective,
+        "objective_type": args.objective_type,
+        "strategy": args.strategy,
+        "max_jobs": args.max_jobs,
+        "max_parallel": args.max_parallel_jobs,
+        "seed": args.seed,
+        "name": args.job_name,
+    }
+    if args.backend == "sagemaker":
+        from xgboost_byoc.launcher.sagemaker import tune_sagemaker
+
+        path, rows = tune_sagemaker(
+            spec,
+            ranges,
+            **options,
+            role=args.role,
+            region=args.region,
+            wait=not args.no_wait,
+            echo=lambda line: print(line, flush=True),
+        )
+        if path is None:
+            return 0
+    else:
+        path, rows = tune(spec, ranges, **options, progress=lambda line: print(line, flush=True))
     print()
     columns = [r.name for r in ranges] + [
         "TrainingJobName",
@@ -235,15 +282,39 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--config", help="hyperparameters from a TOML or YAML file (--hp wins)")
     tr.add_argument("--entry-point", help="script mode: the training script")
     tr.add_argument("--source-dir", help="script mode: the folder shipped with it (default: the script's folder)")
-    tr.add_argument("--output", default="xgb-byoc-output", help="where model.tar.gz / output.tar.gz go")
+    tr.add_argument(
+        "--output",
+        help="where model.tar.gz / output.tar.gz go: a folder (default: xgb-byoc-output) or, "
+        "for the sagemaker backend, s3://bucket/prefix (required)",
+    )
     tr.add_argument("--job-name", help="the job's name (default: generated, unique)")
-    tr.add_argument("--backend", default="local", choices=("local", "docker", "sagemaker"))
+    tr.add_argument(
+        "--backend",
+        default="local",
+        choices=("local", "docker", "sagemaker"),
+        help="local: here, no Docker, no AWS (default); docker: docker run IMAGE train; "
+        "sagemaker: a SageMaker job (SDK v3; honours AWS_ENDPOINT_URL)",
+    )
     tr.add_argument("--image", help="image URI (docker and sagemaker backends)")
+    tr.add_argument("--role", help="sagemaker backend: the IAM role ARN SageMaker assumes")
+    tr.add_argument("--region", help="sagemaker backend: AWS region (default: AWS_REGION / AWS_DEFAULT_REGION)")
+    tr.add_argument("--instance-type", default="ml.m5.xlarge", help="sagemaker backend (default: ml.m5.xlarge)")
     tr.add_argument("--instance-count", type=int, default=1)
+    tr.add_argument(
+        "--max-runtime",
+        type=int,
+        default=86_400,
+        metavar="SECONDS",
+        help="stop the job after this long, as SageMaker does (default: 1 day)",
+    )
+    tr.add_argument("--no-wait", action="store_true", help="sagemaker backend: start the job and return")
     tr.add_argument("--quiet", action="store_true", help="do not stream the job's log")
     tr.set_defaults(func=_train)
 
-    tu = commands.add_parser("tune", help="a hyperparameter tuning job: trials run as parallel local jobs")
+    tu = commands.add_parser(
+        "tune",
+        help="a hyperparameter tuning job: trials as parallel local jobs, or a SageMaker tuning job",
+    )
     for action in tr._actions:  # the same job flags as `train`
         if action.dest not in ("help", "quiet"):
             tu._add_action(action)

@@ -192,17 +192,13 @@ def tune(
         raise UserError("a tuning job needs at least one --range")
     if max_parallel < 1 or max_jobs < 1:
         raise UserError("--max-jobs and --max-parallel-jobs must be >= 1")
-    maximize = is_maximized(objective.partition(":")[2]) if objective_type is None else objective_type == "Maximize"
+    maximize = objective_maximized(objective, objective_type)
     candidates = Candidates(ranges, strategy, seed, maximize)
     if strategy == "Grid":
         max_jobs = min(max_jobs, len(candidates.grid))
     tuning_name = tuning_job_name(name)
     threads = max(1, (os.cpu_count() or 1) // max_parallel)
-    definitions = [*spec.metric_definitions]
-    if objective not in {d["Name"] for d in definitions}:
-        from xgboost_byoc.metrics import regex_for
-
-        definitions.append({"Name": objective, "Regex": regex_for(objective)})
+    definitions = definitions_with(spec, objective)
     say = progress or (lambda _line: None)
     say(
         f"tuning job {tuning_name}: {max_jobs} trials, {max_parallel} at a time, {threads} thread(s) each, "
@@ -252,7 +248,39 @@ def tune(
                 trial = running.pop(future)
                 candidates.tell(trial, future.result().get("FinalObjectiveValue"))
     wall = time.perf_counter() - started
-    ordered = sorted(rows, key=lambda r: _sort_key(r, maximize))
+    path, ordered = write_results(tuning_name, ranges, rows, maximize)
+    say(f"tuning job {tuning_name} done in {wall:.1f} s; results in {path}")
+    return path, ordered
+
+
+def objective_maximized(objective: str, objective_type: str | None) -> bool:
+    """Maximize or not: as given, else from the metric (``validation:auc`` up, ``validation:logloss`` down)."""
+    if objective_type is None:
+        return is_maximized(objective.partition(":")[2])
+    if objective_type not in ("Maximize", "Minimize"):
+        raise UserError(f"--objective-type {objective_type}: use Maximize or Minimize")
+    return objective_type == "Maximize"
+
+
+def definitions_with(spec: JobSpec, objective: str) -> list[dict[str, str]]:
+    """The job's metric definitions plus the objective's, when the job does not define it already.
+
+    SageMaker's tuner needs the objective among the definitions; the SDK's tuner does not even carry
+    the estimator's over — here they are always stated.
+    """
+    definitions = [*spec.metric_definitions]
+    if objective not in {d["Name"] for d in definitions}:
+        from xgboost_byoc.metrics import regex_for
+
+        definitions.append({"Name": objective, "Regex": regex_for(objective)})
+    return definitions
+
+
+def write_results(
+    tuning_name: str, ranges: Sequence[Range], rows: Sequence[Mapping[str, Any]], maximize: bool
+) -> tuple[Path, list[dict[str, Any]]]:
+    """``tuning_results.csv`` (SageMaker's analytics columns, best first) in the tuning job's folder."""
+    ordered = sorted((dict(r) for r in rows), key=lambda r: _sort_key(r, maximize))
     path = jobs_root() / tuning_name / "tuning_results.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     columns = [r.name for r in ranges] + list(ANALYTICS_COLUMNS)
@@ -260,7 +288,6 @@ def tune(
         writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(ordered)
-    say(f"tuning job {tuning_name} done in {wall:.1f} s; results in {path}")
     return path, ordered
 
 
