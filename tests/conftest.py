@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +81,12 @@ class MlTree:
         if content_type:
             config[name]["ContentType"] = content_type
         cfg_file.write_text(json.dumps(config))
+        return self
+
+    def resources(self, current: str, hosts: Sequence[str]) -> MlTree:
+        cfg = self.base / "input" / "config"
+        cfg.mkdir(parents=True, exist_ok=True)
+        (cfg / "resourceconfig.json").write_text(json.dumps({"current_host": current, "hosts": list(hosts)}))
         return self
 
     def run_train(self, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -362,3 +368,74 @@ def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("small_data")
     subprocess.run([sys.executable, str(REPO / "local_test" / "make_test_dir.py"), "--out", str(out)], check=True)
     return out / "input" / "data"
+
+
+# ------------------------------------------------------------------------------------------ several hosts
+
+
+def host_trees(root: Path, n: int) -> list[MlTree]:
+    """One /opt/ml tree per host (algo-1 … algo-N), each with its resourceconfig.json."""
+    hosts = [f"algo-{i + 1}" for i in range(n)]
+    return [MlTree(root / host).resources(host, hosts) for host in hosts]
+
+
+@dataclass
+class HostProcess:
+    host: str
+    proc: subprocess.Popen[str]
+    log: Path
+
+    def text(self) -> str:
+        return self.log.read_text()
+
+
+def start_hosts(trees: Sequence[MlTree], *, env: Mapping[str, str] | None = None) -> list[HostProcess]:
+    """Start `train` on every tree at once: N hosts on 127.0.0.1 sharing a fresh tracker port.
+
+    Each host gets one XGBoost thread (they share this machine's cores)."""
+    configs = [json.loads((t.base / "input/config/resourceconfig.json").read_text()) for t in trees]
+    hosts = [c["current_host"] for c in configs]
+    common = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "XGB_BYOC_TRACKER_PORT": str(free_port()),
+        "XGB_BYOC_HOST_ADDRESSES": ",".join(f"{h}=127.0.0.1" for h in configs[0]["hosts"]),
+        **(env or {}),
+    }
+    started = []
+    for host, tree in zip(hosts, trees, strict=True):
+        log = tree.base.parent / f"{host}.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [entry_point("train")],
+                env={**common, "SAGEMAKER_BASE_DIR": str(tree.base)},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        started.append(HostProcess(host, proc, log))
+    return started
+
+
+def wait_hosts(started: Sequence[HostProcess], timeout: float = 600) -> list[subprocess.CompletedProcess[str]]:
+    """Wait for every host (bounded); past ``timeout`` every one still running is killed by its PID."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    results = []
+    for host in started:
+        try:
+            code = host.proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            for other in started:
+                other.proc.kill()
+            code = host.proc.wait()
+        text = host.text()
+        results.append(subprocess.CompletedProcess(host.proc.args, code, text, text))
+    return results
+
+
+def run_hosts(
+    trees: Sequence[MlTree], *, timeout: float = 600, env: Mapping[str, str] | None = None
+) -> list[subprocess.CompletedProcess[str]]:
+    return wait_hosts(start_hosts(trees, env=env), timeout)

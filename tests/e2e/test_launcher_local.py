@@ -177,10 +177,43 @@ def test_a_failing_job_reports_its_failure(tmp_path: Path) -> None:
 
 def test_local_backend_says_what_it_cannot_do(tmp_path: Path, adult_dir: Path) -> None:
     train = str(adult_dir / "adult_data_processed_train.csv")
-    result = xgb_byoc(tmp_path, "train", "--train", train, "--hp", "num_round=5", "--instance-count", "2")
+    result = xgb_byoc(tmp_path, "train", "--train", train, "--hp", "num_round=5", "--instance-count", "0")
     assert result.returncode == 2
-    assert "the local backend runs one host; --instance-count > 1 is not available yet" in result.stderr
+    assert "--instance-count must be at least 1" in result.stderr
     result = xgb_byoc(tmp_path, "train", "--train", "s3://bucket/train/", "--hp", "num_round=5")
     assert result.returncode == 2
     assert "the local backend reads local files; s3://bucket/train/ is in S3 (use --backend sagemaker)" in result.stderr
     assert not (tmp_path / "jobs").exists() or not any((tmp_path / "jobs").iterdir())
+
+
+def test_instance_count_runs_hosts_as_processes_here(tmp_path: Path, adult_dir: Path) -> None:
+    hp = [arg for name, value in {**LAB_BUILTIN_HP, "num_round": "100"}.items() for arg in ("--hp", f"{name}={value}")]
+    result = xgb_byoc(
+        tmp_path,
+        "train",
+        "--train",
+        str(adult_dir / "adult_data_processed_train.csv"),
+        "--validation",
+        str(adult_dir / "adult_data_processed_validation.csv"),
+        *hp,
+        "--instance-count",
+        "2",
+        "--job-name",
+        "two-hosts",
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    job_dir = tmp_path / "jobs" / "two-hosts"
+    job = json.loads((job_dir / "job.json").read_text())
+    assert job["InstanceCount"] == 2 and job["ExitCodes"] == {"algo-1": 0, "algo-2": 0}
+    assert {m["MetricName"] for m in job["FinalMetricDataList"]} >= {"train:logloss", "validation:logloss"}
+    for host in ("algo-1", "algo-2"):
+        log = (job_dir / f"train-{host}.log").read_text()
+        assert f"distributed training: host {host} is" in log
+        assert f"{host} | [99]\t" in result.stdout  # both hosts' logs streamed, each line with its host
+    config = json.loads((job_dir / "opt_ml" / "algo-2" / "input" / "config" / "resourceconfig.json").read_text())
+    assert config == {"current_host": "algo-2", "hosts": ["algo-1", "algo-2"], "network_interface_name": "lo"}
+    with tarfile.open(job["ModelArtifacts"]) as tar:
+        assert sorted(tar.getnames()) == ["manifest.json", "xgboost-model"]
+    metrics = json.loads((job_dir / "opt_ml" / "algo-1" / "output" / "data" / "metrics.json").read_text())
+    rows = sum(1 for _ in (adult_dir / "adult_data_processed_train.csv").open())
+    assert sum(metrics["rows_per_host"]["train"].values()) == rows

@@ -307,7 +307,6 @@ def test_cloudwatch_log_is_streamed_and_a_missing_model_is_named(
         (["--backend", "sagemaker"], "--role ARN"),
         (["--backend", "sagemaker"], "--output s3://bucket/prefix"),
         (["--backend", "sagemaker", "--role", "SageMakerRole"], "is not an IAM role ARN"),
-        ([*TARGET, "--instance-count", "2"], "multi-host algorithm-mode training is not in this image yet"),
         ([*TARGET[:-1], "s3://"], "is not an s3://bucket"),
     ],
 )
@@ -333,3 +332,14 @@ def test_no_region_and_no_sdk_are_named(
     assert xgb_byoc(*args, "--region", "us-east-1") == 2
     assert "pip install 'xgboost-byoc[launcher]'" in capsys.readouterr().err
     assert puts(launcher) == []
+
+
+def test_several_instances_are_asked_for_with_replicated_channels(
+    launcher: Moto, small_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--train", str(small_data / "train"), "--hp", "num_round=5", "--instance-count", "3"]
+    assert xgb_byoc("train", *args, *TARGET, "--job-name", "three", "--no-wait") == 0, capsys.readouterr()
+    [request] = sent(launcher, "CreateTrainingJob")
+    assert request["ResourceConfig"]["InstanceCount"] == 3
+    # every host gets every file; the image gives host r of n the rows r, r + n, ... (no row twice)
+    assert request["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3DataDistributionType"] == "FullyReplicated"

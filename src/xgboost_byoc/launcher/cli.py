@@ -95,8 +95,8 @@ def _spec(args: argparse.Namespace, *, name: str | None) -> Any:
 
     if args.instance_count < 1:
         raise XgbByocError("--instance-count must be at least 1")
-    if args.backend != "sagemaker" and args.instance_count != 1:
-        raise XgbByocError(f"the {args.backend} backend runs one host; --instance-count > 1 is not available yet")
+    if args.backend == "docker" and args.instance_count != 1:
+        raise XgbByocError("the docker backend runs one container; use --backend local for several hosts here")
     # the sagemaker backend requires --output s3://…: its check names it with everything else missing
     output = args.output or ("" if args.backend == "sagemaker" else "xgb-byoc-output")
     hyperparameters = load_config_file(Path(args.config)) if args.config else {}

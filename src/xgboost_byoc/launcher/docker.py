@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from xgboost_byoc.errors import UserError
-from xgboost_byoc.launcher.local import materialise, new_job_dir, run_job
+from xgboost_byoc.launcher.local import Host, materialise, new_job_dir, run_job
 from xgboost_byoc.launcher.spec import JobSpec
 
 CODE_DIR = "/opt/ml/code"
@@ -80,7 +80,7 @@ def run_docker(spec: JobSpec, *, echo: Callable[[str], None] | None = None) -> d
     base = materialise(spec, job_dir, link_channels=False, code_dir=CODE_DIR if spec.entry_point else None)
     command = docker_command(spec, base, docker=docker)
     try:
-        return run_job(spec, job_dir, base, command, env=os.environ, echo=echo, backend="docker")
+        return run_job(spec, job_dir, [Host("algo-1", base, command, os.environ)], echo=echo, backend="docker")
     except KeyboardInterrupt:
         subprocess.run([docker, "stop", "--time", "120", spec.job_name], check=False, capture_output=True, timeout=150)
         raise

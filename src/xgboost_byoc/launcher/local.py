@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
 import tarfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,13 +51,25 @@ def _link_channel(source: str, target: Path) -> None:
         (target / file.name).symlink_to(file)
 
 
-def materialise(spec: JobSpec, job_dir: Path, *, link_channels: bool = True, code_dir: str | None = None) -> Path:
-    """The /opt/ml tree of the job, as SageMaker lays it out; returns its root.
+def hosts_of(spec: JobSpec) -> list[str]:
+    return [f"algo-{i + 1}" for i in range(spec.instance_count)]
+
+
+def materialise(
+    spec: JobSpec,
+    job_dir: Path,
+    *,
+    link_channels: bool = True,
+    code_dir: str | None = None,
+    host: str = "algo-1",
+    folder: str = "opt_ml",
+) -> Path:
+    """The /opt/ml tree of the job (of one host), as SageMaker lays it out; returns its root.
 
     ``link_channels=False`` leaves the channel folders empty (the docker backend mounts the data there);
     ``code_dir`` is where script-mode code is seen by ``train`` (default: the source folder itself).
     """
-    base = job_dir / "opt_ml"
+    base = job_dir / folder
     config = base / "input" / "config"
     config.mkdir(parents=True)
     hyperparameters = dict(spec.hyperparameters)
@@ -68,15 +82,15 @@ def materialise(spec: JobSpec, job_dir: Path, *, link_channels: bool = True, cod
         name: {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated"} for name in spec.channels
     }
     (config / "inputdataconfig.json").write_text(json.dumps(data_config, indent=2))
-    resources = {"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "lo"}
+    resources = {"current_host": host, "hosts": hosts_of(spec), "network_interface_name": "lo"}
     (config / "resourceconfig.json").write_text(json.dumps(resources))
     for name, location in spec.channels.items():
         if link_channels:
             _link_channel(location, base / "input" / "data" / name)
         else:
             (base / "input" / "data" / name).mkdir(parents=True)
-    for folder in ("model", "output/data", "code"):
-        (base / folder).mkdir(parents=True, exist_ok=True)
+    for sub in ("model", "output/data", "code"):
+        (base / sub).mkdir(parents=True, exist_ok=True)
     return base
 
 
@@ -100,6 +114,14 @@ def new_job_dir(spec: JobSpec, backend: str) -> Path:
     return job_dir
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def run_local(
     spec: JobSpec,
     *,
@@ -107,26 +129,63 @@ def run_local(
     train_command: str | None = None,
     extra_env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Run the job; returns (and writes to job.json) its description: status, times, metrics, artifacts."""
+    """Run the job; returns (and writes to job.json) its description: status, times, metrics, artifacts.
+
+    With ``instance_count`` N > 1 the job runs as N processes on this machine, hosts ``algo-1`` … ``algo-N``
+    on 127.0.0.1, each with its own ``/opt/ml`` tree (``opt_ml/algo-K``), sharing the cores; the first
+    host's model and output are the job's, as on SageMaker.
+    """
     job_dir = new_job_dir(spec, "local")
-    base = materialise(spec, job_dir)
     command = [train_command or str(Path(sys.executable).parent / "train")]
-    env = {**os.environ, **(extra_env or {}), "SAGEMAKER_BASE_DIR": str(base), "PYTHONUNBUFFERED": "1"}
-    return run_job(spec, job_dir, base, command, env=env, echo=echo, backend="local")
+    common = {**os.environ, **(extra_env or {}), "PYTHONUNBUFFERED": "1"}
+    hosts = hosts_of(spec)
+    if len(hosts) == 1:
+        base = materialise(spec, job_dir)
+        only = Host("algo-1", base, command, {**common, "SAGEMAKER_BASE_DIR": str(base)})
+        return run_job(spec, job_dir, [only], echo=echo, backend="local")
+    threads = max(1, (os.cpu_count() or 1) // len(hosts))
+    common.update(
+        {
+            "XGB_BYOC_TRACKER_PORT": str(_free_port()),
+            "XGB_BYOC_HOST_ADDRESSES": ",".join(f"{h}=127.0.0.1" for h in hosts),
+            "OMP_NUM_THREADS": common.get("OMP_NUM_THREADS", str(threads)),
+        }
+    )
+    runs = []
+    for host in hosts:
+        base = materialise(spec, job_dir, host=host, folder=f"opt_ml/{host}")
+        runs.append(Host(host, base, command, {**common, "SAGEMAKER_BASE_DIR": str(base)}))
+    return run_job(spec, job_dir, runs, echo=echo, backend="local")
 
 
-def _stop_at_max_runtime(proc: subprocess.Popen[str], seconds: float, stopped: threading.Event) -> threading.Timer:
+@dataclass
+class Host:
+    """One process of a job: its host name, /opt/ml tree, command and environment."""
+
+    name: str
+    base: Path
+    command: list[str]
+    env: Mapping[str, str]
+
+
+def _stop_at_max_runtime(
+    procs: Sequence[subprocess.Popen[str]], seconds: float, stopped: threading.Event
+) -> threading.Timer:
     """SageMaker's MaxRuntimeInSeconds: SIGTERM at the limit, SIGKILL 120 s later if still running."""
 
     def stop() -> None:
-        if proc.poll() is not None:
+        running = [p for p in procs if p.poll() is None]
+        if not running:
             return
         stopped.set()
-        proc.terminate()
-        try:
-            proc.wait(timeout=STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for proc in running:
+            proc.terminate()
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for proc in running:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
     timer = threading.Timer(seconds, stop)
     timer.daemon = True
@@ -137,14 +196,16 @@ def _stop_at_max_runtime(proc: subprocess.Popen[str], seconds: float, stopped: t
 def run_job(
     spec: JobSpec,
     job_dir: Path,
-    base: Path,
-    command: list[str],
+    hosts: Sequence[Host],
     *,
-    env: Mapping[str, str],
-    echo: Callable[[str], None] | None,
-    backend: str,
+    echo: Callable[[str], None] | None = None,
+    backend: str = "local",
 ) -> dict[str, Any]:
-    """Run ``command`` over the materialised tree ``base``: stream and parse its log, pack artifacts."""
+    """Run every host's process over its materialised tree: stream and parse the log, pack artifacts.
+
+    The first host's log gives the metrics and its tree the artifacts (SageMaker reads metrics from the
+    first host's stream too); with several hosts each log line is prefixed with its host.
+    """
     names = [d["Name"] for d in spec.metric_definitions]
     metrics: dict[str, float] = {}
     started = time.time()
@@ -156,30 +217,64 @@ def run_job(
         "TrainingStartTime": _iso(started),
         "HyperParameters": spec.hyperparameters,
         "Channels": spec.channels,
+        "InstanceCount": len(hosts),
         "JobDir": str(job_dir.resolve()),
     }
     (job_dir / JOB_FILE).write_text(json.dumps(record, indent=2))
     stopped = threading.Event()
-    with (
-        (job_dir / "train.log").open("w") as log,
-        subprocess.Popen(
-            command, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
-        ) as proc,
-    ):
-        timer = _stop_at_max_runtime(proc, spec.max_runtime_seconds, stopped)
-        try:
+    several = len(hosts) > 1
+    lines: queue.Queue[tuple[int, str | None]] = queue.Queue()
+    logs = [(job_dir / (f"train-{h.name}.log" if several else "train.log")).open("w") for h in hosts]
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        for host in hosts:
+            procs.append(
+                subprocess.Popen(
+                    host.command,
+                    env=dict(host.env),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    bufsize=1,
+                )
+            )
+
+        def pump(index: int, proc: subprocess.Popen[str]) -> None:
             assert proc.stdout is not None
             for line in proc.stdout:
-                log.write(line)
-                metrics.update(parse_log_line(line.rstrip("\n"), names))
+                lines.put((index, line))
+            lines.put((index, None))
+
+        readers = [threading.Thread(target=pump, args=(i, p), daemon=True) for i, p in enumerate(procs)]
+        for reader in readers:
+            reader.start()
+        timer = _stop_at_max_runtime(procs, spec.max_runtime_seconds, stopped)
+        try:
+            open_streams = len(procs)
+            while open_streams:
+                index, line = lines.get()
+                if line is None:
+                    open_streams -= 1
+                    continue
+                logs[index].write(line)
+                text = line.rstrip("\n")
+                if index == 0:
+                    metrics.update(parse_log_line(text, names))
                 if echo is not None:
-                    echo(line.rstrip("\n"))
-            code = proc.wait()
+                    echo(f"{hosts[index].name} | {text}" if several else text)
+            codes = [proc.wait() for proc in procs]
         finally:
             timer.cancel()
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        for log in logs:
+            log.close()
     ended = time.time()
     output_dir = Path(spec.output) / spec.job_name / "output"
-    failure = base / "output" / "failure"
+    code = next((c for c in codes if c != 0), 0)
     status = "Completed" if code == 0 else "Stopped" if stopped.is_set() else "Failed"
     record.update(
         {
@@ -190,15 +285,22 @@ def run_job(
             "FinalMetricDataList": [{"MetricName": k, "Value": v} for k, v in metrics.items()],
         }
     )
+    if several:
+        record["ExitCodes"] = {h.name: c for h, c in zip(hosts, codes, strict=True)}
     if stopped.is_set():
         record["SecondaryStatus"] = "MaxRuntimeExceeded"
         record["FailureReason"] = f"the job ran longer than --max-runtime {spec.max_runtime_seconds} s and was stopped"
-    elif code != 0 and failure.exists():
-        record["FailureReason"] = failure.read_text()[:1024]
-    _pack(base / "output", output_dir / "output.tar.gz")
+    elif code != 0:
+        failed = next(h for h, c in zip(hosts, codes, strict=True) if c != 0)
+        failure = failed.base / "output" / "failure"
+        if failure.exists():
+            reason = failure.read_text()[:1024]
+            record["FailureReason"] = f"{failed.name}: {reason}" if several else reason
+    master = hosts[0].base
+    _pack(master / "output", output_dir / "output.tar.gz")
     record["OutputArtifacts"] = str((output_dir / "output.tar.gz").resolve())
     if code == 0:
-        _pack(base / "model", output_dir / "model.tar.gz")
+        _pack(master / "model", output_dir / "model.tar.gz")
         record["ModelArtifacts"] = str((output_dir / "model.tar.gz").resolve())
     (job_dir / JOB_FILE).write_text(json.dumps(record, indent=2))
     return record

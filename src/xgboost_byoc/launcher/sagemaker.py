@@ -190,11 +190,6 @@ def check_target(spec: JobSpec, *, role: str | None) -> tuple[str, str, str]:
         problems.append(f"--role {role!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
     if not spec.output.startswith("s3://"):
         problems.append("--output s3://bucket/prefix (SageMaker writes model.tar.gz there)")
-    if spec.instance_count > 1 and spec.mode == "algorithm":
-        problems.append(
-            "--instance-count 1: multi-host algorithm-mode training is not in this image yet "
-            "(script mode may use several instances)"
-        )
     if problems:
         raise UserError("the sagemaker backend needs " + "; ".join(problems))
     split_s3(spec.output)

@@ -11,6 +11,8 @@ that is saved.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 import sys
 import time
@@ -38,6 +40,7 @@ from xgboost_byoc.metrics import CV_PREFIX, STD_SUFFIX, format_eval_line, metric
 from xgboost_byoc.paths import METRICS_FILE, OOF_FILE, REPORT_FILE, Paths
 from xgboost_byoc.training.checkpoints import Checkpointer, fingerprint
 from xgboost_byoc.training.cv import CVResult, run_cv
+from xgboost_byoc.training.distributed import Cluster, Placement, describe_rows, tree_method_ok
 from xgboost_byoc.training.fit import Member, boost
 
 if TYPE_CHECKING:
@@ -62,6 +65,7 @@ class Outcome:
     boosters: list[Any] = field(default_factory=list)
     valid_prediction: np.ndarray | None = None  # the saved model on the validation channel
     oof_prediction: np.ndarray | None = None  # out-of-fold predictions (k-fold), averaged over repeats
+    train_prediction: np.ndarray | None = None  # the saved model on the train channel (no held-out data)
 
 
 def train_algorithm_mode(paths: Paths, job: JobConfig, hp: Hyperparameters) -> Outcome:
@@ -70,11 +74,22 @@ def train_algorithm_mode(paths: Paths, job: JobConfig, hp: Hyperparameters) -> O
     for name in job.channels:
         if name not in KNOWN_CHANNELS:
             log.warning("channel %r is not used in algorithm mode (only train and validation are)", name)
+    cluster = Cluster.from_config(job.resources)
+    if cluster.distributed:
+        tree_method_ok(hp.booster_params())
     train = _read(paths, job, hp, "train")
     valid = _read(paths, job, hp, "validation") if "validation" in job.channels else None
     checkpoint_dir = job.checkpoint.local_path if job.checkpoint is not None else None
     if checkpoint_dir is not None:
         log.info("checkpoints every %d rounds (and on SIGTERM) in %s", hp["checkpoint_interval"], checkpoint_dir)
+    hosts = None
+    if cluster.distributed:
+        train, train_index = cluster.local_rows(train, job.channels["train"])
+        parts = {"train": (train_index, job.channels["train"].distribution == "ShardedByS3Key")}
+        if valid is not None:
+            valid, valid_index = cluster.local_rows(valid, job.channels["validation"])
+            parts["validation"] = (valid_index, job.channels["validation"].distribution == "ShardedByS3Key")
+        hosts = Hosts(cluster, parts)
     return train_datasets(
         hp,
         train,
@@ -83,7 +98,27 @@ def train_algorithm_mode(paths: Paths, job: JobConfig, hp: Hyperparameters) -> O
         output_data_dir=paths.output_data_dir,
         started=started,
         checkpoint_dir=checkpoint_dir,
+        hosts=hosts,
     )
+
+
+@dataclass
+class Hosts:
+    """A distributed job: the cluster and, per channel, this host's row indices (and whether sharded)."""
+
+    cluster: Cluster
+    parts: dict[str, tuple[np.ndarray, bool]]
+    placements: dict[str, Placement] = field(default_factory=dict)
+
+    def place(self) -> None:
+        """Collective: rows per host of every channel (fails everywhere when a host has none)."""
+        for channel, (index, sharded) in self.parts.items():
+            self.placements[channel] = Placement.of(self.cluster, channel, index, sharded)
+            log.info(
+                "%s rows per host: %s",
+                channel,
+                describe_rows(self.cluster.hosts, self.placements[channel].per_host),
+            )
 
 
 def train_datasets(
@@ -95,6 +130,7 @@ def train_datasets(
     output_data_dir: Path,
     started: float | None = None,
     checkpoint_dir: Path | None = None,
+    hosts: Hosts | None = None,
 ) -> Outcome:
     """The algorithm-mode pipeline on data already read: k-fold CV, final model, artifacts, metrics.
 
@@ -114,49 +150,93 @@ def train_datasets(
     monitor = hp.eval_metrics[-1]
     patience = hp["early_stopping_rounds"]
     cv: CVResult | None = None
+    communicator = hosts.cluster.communicator() if hosts is not None else contextlib.nullcontext()
     try:
-        if hp.kfold:
-            stratify = bool(hp["kfold_stratified"]) and hp.is_classification
-            cv = run_cv(
-                train,
-                params,
-                k=hp.kfold,
-                repeats=int(hp["kfold_repeats"]),
-                seed=hp.kfold_seed,
-                stratify=stratify,
-                num_round=int(hp["num_round"]),
+        with communicator:
+            if hosts is not None:
+                hosts.place()
+            if hp.kfold:
+                stratify = bool(hp["kfold_stratified"]) and hp.is_classification
+                cv = run_cv(
+                    train,
+                    params,
+                    k=hp.kfold,
+                    repeats=int(hp["kfold_repeats"]),
+                    seed=hp.kfold_seed,
+                    stratify=stratify,
+                    num_round=int(hp["num_round"]),
+                    patience=patience,
+                    monitor_metric=monitor,
+                    emit=emit,
+                    checkpoint_dir=checkpoint_dir,
+                    checkpoint_interval=int(hp["checkpoint_interval"]),
+                )
+                log.info(
+                    "cross-validation chose %d rounds (best iteration %d of %d run)",
+                    cv.best_iteration + 1,
+                    cv.best_iteration,
+                    cv.rounds_run,
+                )
+            trained = _train_final(
+                xgb,
+                hp,
+                params=params,
+                train=train,
+                valid=valid,
+                cv=cv,
+                checkpoint=_final_checkpoint(hp, params, train, checkpoint_dir),
+                monitor=monitor,
                 patience=patience,
-                monitor_metric=monitor,
-                emit=emit,
-                checkpoint_dir=checkpoint_dir,
-                checkpoint_interval=int(hp["checkpoint_interval"]),
             )
-            log.info(
-                "cross-validation chose %d rounds (best iteration %d of %d run)",
-                cv.best_iteration + 1,
-                cv.best_iteration,
-                cv.rounds_run,
-            )
-        outcome = _final_model(
-            xgb,
-            model_dir,
-            output_data_dir,
-            hp,
-            params=params,
-            train=train,
-            valid=valid,
-            cv=cv,
-            checkpoint=_final_checkpoint(hp, params, train, checkpoint_dir),
-            monitor=monitor,
-            patience=patience,
-        )
+            # held-out predictions, made once: the threshold and the report both read them
+            trained.valid_prediction = _predict(params, trained.boosters, valid) if valid is not None else None
+            if valid is None and cv is None:  # the report's last resort: the training rows themselves
+                trained.train_prediction = _predict(params, trained.boosters, train)
+            if hosts is not None:
+                train, valid, cv = _gather(hosts, train, valid, cv, trained)
     except xgb.core.XGBoostError as exc:
         first = str(exc).splitlines()[0]
         raise AlgorithmError(f"XGBoost failed: {first}", detail=str(exc)) from exc
+    if hosts is not None and not hosts.cluster.is_master:
+        log.info("host %s is done; the first host (%s) writes the model", hosts.cluster.current, hosts.cluster.master)
+        return Outcome(metrics=trained.metrics, boosters=trained.boosters)
+    outcome = _finish(model_dir, output_data_dir, hp, params=params, train=train, valid=valid, cv=cv, trained=trained)
+    if hosts is not None:
+        outcome.metrics["rows_per_host"] = {
+            channel: dict(zip(hosts.cluster.hosts, (int(n) for n in placement.per_host), strict=True))
+            for channel, placement in hosts.placements.items()
+        }
     _write_report(hp, train, valid, cv, outcome, output_data_dir / REPORT_FILE, started)
     outcome.metrics["train_seconds"] = round(time.perf_counter() - started, 3)
     write_json(output_data_dir / METRICS_FILE, outcome.metrics)
     return outcome
+
+
+def _gather(
+    hosts: Hosts, train: Dataset, valid: Dataset | None, cv: CVResult | None, trained: Trained
+) -> tuple[Dataset, Dataset | None, CVResult | None]:
+    """Collective: every host's labels, weights and held-out predictions, in channel row order."""
+    cluster, place = hosts.cluster, hosts.placements
+    where = place["train"]
+    if cv is not None:
+        cv = dataclasses.replace(
+            cv,
+            oof_margin=where_gather(cluster, where, cv.oof_margin, axis=1).astype(np.float32),
+            fold_ids=[where_gather(cluster, where, ids).astype(np.int32) for ids in cv.fold_ids],
+        )
+    if trained.train_prediction is not None:
+        trained.train_prediction = where_gather(cluster, where, trained.train_prediction)
+    gathered_train = where.gather_dataset(cluster, train)
+    gathered_valid = None
+    if valid is not None:
+        gathered_valid = place["validation"].gather_dataset(cluster, valid)
+        assert trained.valid_prediction is not None
+        trained.valid_prediction = where_gather(cluster, place["validation"], trained.valid_prediction)
+    return gathered_train, gathered_valid, cv
+
+
+def where_gather(cluster: Cluster, placement: Placement, local: np.ndarray, axis: int = 0) -> np.ndarray:
+    return cluster.gather(local, placement.index, placement.total, axis=axis)
 
 
 def _read(paths: Paths, job: JobConfig, hp: Hyperparameters, name: str) -> Dataset:
@@ -214,10 +294,21 @@ def _dmatrix(xgb: Any, data: Dataset, params: dict[str, Any]) -> xgb.DMatrix:
     return xgb.DMatrix(data.X, label=data.y, weight=data.weights, nthread=params.get("nthread", -1))
 
 
-def _final_model(
+@dataclass
+class Trained:
+    """The final model(s) and XGBoost's own scores of them; held-out predictions added after."""
+
+    boosters: list[Any]
+    best: int
+    final: dict[str, float]
+    history: dict[str, list[float]]
+    metrics: dict[str, Any]
+    valid_prediction: np.ndarray | None = None
+    train_prediction: np.ndarray | None = None
+
+
+def _train_final(
     xgb: Any,
-    model_dir: Path,
-    output_data_dir: Path,
     hp: Hyperparameters,
     *,
     params: dict[str, Any],
@@ -227,16 +318,17 @@ def _final_model(
     monitor: str,
     patience: int | None,
     checkpoint: Checkpointer | None = None,
-) -> Outcome:
+) -> Trained:
+    """The model that is saved: refit or ensemble after k-fold, else one model (early-stopped on validation)."""
     dtrain = _dmatrix(xgb, train, params)
     dvalid = _dmatrix(xgb, valid, params) if valid is not None else None
     evals = [(dtrain, "train")] + ([(dvalid, "validation")] if dvalid is not None else [])
-    metrics: dict[str, Any] = {}
     if cv is not None and hp["kfold_model"] == "ensemble":
         boosters = cv.boosters
         best = cv.best_iteration
         final = _ensemble_scores(params, boosters, evals)
         emit(format_eval_line(best, final.items()))
+        history: dict[str, list[float]] = {}
     elif cv is not None:  # refit on every training row for the CV-chosen number of rounds
         member = Member(dtrain, evals, params)
         result = boost(
@@ -247,6 +339,7 @@ def _final_model(
         )
         boosters, best = [member.booster], cv.best_iteration
         final = result.at(best)[0]
+        history = result.history[0]
     else:
         member = Member(dtrain, evals, params)
         stop_on = metric_name("validation", monitor) if dvalid is not None and patience else None
@@ -261,29 +354,43 @@ def _final_model(
         best = result.best_iteration
         boosters = [member.booster[: best + 1]]
         final = result.at(best)[0]
+        history = result.history[0]
         if best + 1 < result.rounds_run:
             log.info("early stopping: keeping %d of %d rounds (best %s)", best + 1, result.rounds_run, stop_on)
             emit(format_eval_line(best, final.items()))  # the saved model's values come last
-    history = result.history[0] if cv is None or hp["kfold_model"] != "ensemble" else {}
-    metrics.update(final)
-    metrics["best_iteration"] = best
-    metrics["num_round_used"] = best + 1
+    metrics: dict[str, Any] = {**final, "best_iteration": best, "num_round_used": best + 1}
+    return Trained(boosters=list(boosters), best=best, final=final, history=history, metrics=metrics)
+
+
+def _finish(
+    model_dir: Path,
+    output_data_dir: Path,
+    hp: Hyperparameters,
+    *,
+    params: dict[str, Any],
+    train: Dataset,
+    valid: Dataset | None,
+    cv: CVResult | None,
+    trained: Trained,
+) -> Outcome:
+    """Threshold, CV metrics, OOF file, manifest and model: from labels and held-out predictions only."""
+    metrics = dict(trained.metrics)
     if cv is not None:
         metrics.update(_cv_metrics(cv))
         _write_oof(output_data_dir / OOF_FILE, train, cv, hp)
-    # held-out predictions, made once: the threshold and the report both read them
-    valid_prob = _predict(params, boosters, valid) if valid is not None else None
+    valid_prob = trained.valid_prediction
     oof_prob = _oof_probabilities(params, cv) if cv is not None else None
     threshold = _threshold(hp, train=train, valid=valid, valid_prob=valid_prob, oof_prob=oof_prob, metrics=metrics)
-    manifest = _manifest(hp, params=params, train=train, cv=cv, best=best, threshold=threshold)
-    save_model(model_dir, boosters, manifest)
+    manifest = _manifest(hp, params=params, train=train, cv=cv, best=trained.best, threshold=threshold)
+    save_model(model_dir, trained.boosters, manifest)
     return Outcome(
         metrics=metrics,
         manifest=manifest,
-        history=history,
-        boosters=list(boosters),
+        history=trained.history,
+        boosters=trained.boosters,
         valid_prediction=valid_prob,
         oof_prediction=oof_prob,
+        train_prediction=trained.train_prediction,
     )
 
 
@@ -310,7 +417,8 @@ def _write_report(
             y, prediction = train.y, outcome.oof_prediction
             where, prefix, sample = "out-of-fold predictions on the train channel", "cv", train.X
         else:
-            y, prediction = train.y, _predict(params, outcome.boosters, train)
+            fitted = outcome.train_prediction
+            y, prediction = train.y, fitted if fitted is not None else _predict(params, outcome.boosters, train)
             where, prefix, sample = "the training rows themselves (no held-out data: optimistic)", "train", train.X
         if hp.objective == "binary:logitraw":
             prediction = transform_margin({"objective": "binary:logistic"}, prediction)

@@ -24,6 +24,20 @@ if TYPE_CHECKING:
 RoundCallback = Callable[[int, list[dict[str, float]]], None]
 SAMPLING = ("subsample", "colsample_bytree", "colsample_bylevel", "colsample_bynode")
 log = logging.getLogger(__name__)
+_SHARED_STOP: dict[str, Callable[[bool], bool]] = {}
+
+
+def share_stop(combine: Callable[[bool], bool] | None) -> None:
+    """Across hosts: ``combine(local)`` says whether ANY host got SIGTERM, so all stop after the same round."""
+    _SHARED_STOP.clear()
+    if combine is not None:
+        _SHARED_STOP["combine"] = combine
+
+
+def stop_requested() -> bool:
+    local = STOP.is_set()
+    combine = _SHARED_STOP.get("combine")
+    return combine(local) if combine is not None else local
 
 
 @dataclass
@@ -130,7 +144,7 @@ def boost(
                 best_value, best_iteration = value, iteration
             elif iteration - best_iteration >= patience:
                 break
-        if STOP.is_set():
+        if stop_requested():
             save(done=False)
             where = f"; checkpoint in {checkpoint.path}, a restarted job resumes from it" if checkpoint else ""
             raise TrainingStopped(f"training stopped by SIGTERM after round {iteration}{where}")
