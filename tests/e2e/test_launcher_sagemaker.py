@@ -343,3 +343,38 @@ def test_several_instances_are_asked_for_with_replicated_channels(
     assert request["ResourceConfig"]["InstanceCount"] == 3
     # every host gets every file; the image gives host r of n the rows r, r + n, ... (no row twice)
     assert request["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3DataDistributionType"] == "FullyReplicated"
+
+
+def test_local_backend_downloads_s3_channels_and_uploads_its_artifacts(
+    launcher: Moto, small_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s3 = launcher.client("s3")
+    train = next((small_data / "train").iterdir())
+    s3.put_object(Bucket=BUCKET, Key=f"data/train/part-1/{train.name}", Body=train.read_bytes())
+    launcher.restart_recording()
+    code = xgb_byoc(
+        "train", "--train", f"s3://{BUCKET}/data/train/", "--hp", "num_round=10", "--hp", "objective=binary:logistic",
+        "--output", f"s3://{BUCKET}/local-out", "--job-name", "from-s3", "--quiet",
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    job = json.loads((Path("jobs") / "from-s3" / "job.json").read_text())
+    assert job["Channels"] == {"train": f"s3://{BUCKET}/data/train/"}  # as given
+    downloaded = Path("jobs") / "from-s3" / "s3-input" / "train" / "part-1" / train.name
+    assert downloaded.read_bytes() == train.read_bytes()  # sub-folders kept, bytes kept
+    assert job["S3ModelArtifacts"] == f"s3://{BUCKET}/local-out/from-s3/output/model.tar.gz"
+    assert puts(launcher) == [
+        f"/{BUCKET}/local-out/from-s3/output/model.tar.gz",
+        f"/{BUCKET}/local-out/from-s3/output/output.tar.gz",
+    ]
+    uploaded = s3.get_object(Bucket=BUCKET, Key="local-out/from-s3/output/model.tar.gz")["Body"].read()
+    assert uploaded == Path(job["ModelArtifacts"]).read_bytes()
+    with tarfile.open(fileobj=io.BytesIO(uploaded)) as tar:
+        assert sorted(tar.getnames()) == ["manifest.json", "xgboost-model"]
+
+
+def test_local_backend_names_an_empty_s3_channel(launcher: Moto, capsys: pytest.CaptureFixture[str]) -> None:
+    code = xgb_byoc("train", "--train", f"s3://{BUCKET}/nothing/", "--hp", "num_round=10", "--job-name", "empty")
+    assert code == 2
+    assert capsys.readouterr().err == f"xgb-byoc: s3://{BUCKET}/nothing/: no objects there\n"
+    assert not (Path("jobs") / "empty").exists()  # the name is free for the next try

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from xgboost_byoc.errors import UserError
-from xgboost_byoc.launcher.local import Host, materialise, new_job_dir, run_job
+from xgboost_byoc.launcher.local import Host, fetch_channels, materialise, new_job_dir, publish, run_job
 from xgboost_byoc.launcher.spec import JobSpec
 
 CODE_DIR = "/opt/ml/code"
@@ -74,13 +74,22 @@ def run_docker(spec: JobSpec, *, echo: Callable[[str], None] | None = None) -> d
     """Run the job in the image; returns (and writes to job.json) the same record as the local backend."""
     if not spec.image:
         raise UserError("the docker backend needs --image (e.g. xgboost-byoc:latest, built from the Dockerfile)")
-    job_dir = new_job_dir(spec, "docker")  # checks the channels and the output are local, creates nothing
+    job_dir = new_job_dir(spec, "docker")
     docker = docker_binary()
     check_engine(docker)
+    job_dir.mkdir(parents=True)
+    try:
+        given, spec = spec, fetch_channels(spec, job_dir, echo)
+    except BaseException:
+        shutil.rmtree(job_dir, ignore_errors=True)  # no half-made job keeps the name taken
+        raise
     base = materialise(spec, job_dir, link_channels=False, code_dir=CODE_DIR if spec.entry_point else None)
     command = docker_command(spec, base, docker=docker)
+    host = Host("algo-1", base, command, os.environ)
     try:
-        return run_job(spec, job_dir, [Host("algo-1", base, command, os.environ)], echo=echo, backend="docker")
+        record = run_job(spec, job_dir, [host], echo=echo, backend="docker", channels=given.channels)
     except KeyboardInterrupt:
         subprocess.run([docker, "stop", "--time", "120", spec.job_name], check=False, capture_output=True, timeout=150)
         raise
+    publish(spec, record, echo)
+    return record

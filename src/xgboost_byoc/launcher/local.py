@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import tarfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,13 +43,15 @@ def _iso(moment: float) -> str:
 
 
 def _link_channel(source: str, target: Path) -> None:
-    if source.startswith("s3://"):
-        raise UserError(f"the local backend reads local files; {source} is in S3 (use --backend sagemaker)")
     path = Path(source).resolve()
     target.mkdir(parents=True, exist_ok=True)
-    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())
-    for file in files:
-        (target / file.name).symlink_to(file)
+    if path.is_file():
+        (target / path.name).symlink_to(path)
+        return
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):  # sub-folders too: train reads them
+        link = target / file.relative_to(path)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(file)
 
 
 def hosts_of(spec: JobSpec) -> list[str]:
@@ -102,16 +105,51 @@ def _pack(folder: Path, archive: Path) -> None:
 
 
 def new_job_dir(spec: JobSpec, backend: str) -> Path:
-    """The folder for a new job of a local-file backend, after the checks that need no folder."""
-    if spec.output.startswith("s3://"):
-        raise UserError(f"the {backend} backend writes artifacts to a local folder; give --output DIR")
-    for location in spec.channels.values():
-        if location.startswith("s3://"):
-            raise UserError(f"the {backend} backend reads local files; {location} is in S3 (use --backend sagemaker)")
+    """The folder for a new job of a backend that runs here, after the checks that need no folder."""
     job_dir = jobs_root() / spec.job_name
     if job_dir.exists():
         raise UserError(f"a job named {spec.job_name} exists already in {job_dir.parent}")
     return job_dir
+
+
+def fetch_channels(spec: JobSpec, job_dir: Path, echo: Callable[[str], None] | None) -> JobSpec:
+    """s3:// channels downloaded into the job folder (once, shared by its hosts): the spec with local paths."""
+    remote = {name: uri for name, uri in spec.channels.items() if uri.startswith("s3://")}
+    if not remote:
+        return spec
+    from xgboost_byoc.launcher.sagemaker import Aws, download_prefix
+
+    aws = Aws.connect()
+    channels = dict(spec.channels)
+    for name, uri in remote.items():
+        target = job_dir / "s3-input" / name
+        download_prefix(aws, uri, target, echo or (lambda _line: None))
+        channels[name] = str(target)
+    return replace(spec, channels=channels)
+
+
+def publish(spec: JobSpec, record: dict[str, Any], echo: Callable[[str], None] | None) -> None:
+    """``--output s3://…``: upload model.tar.gz / output.tar.gz where SageMaker would have put them."""
+    if not spec.output.startswith("s3://"):
+        return
+    from xgboost_byoc.launcher.sagemaker import Aws, join_s3, upload
+
+    aws = Aws.connect()
+    for key, s3_key in (("ModelArtifacts", "S3ModelArtifacts"), ("OutputArtifacts", "S3OutputArtifacts")):
+        if record.get(key):
+            uri = join_s3(spec.output, spec.job_name, "output", Path(record[key]).name)
+            upload(aws, Path(record[key]), uri)
+            record[s3_key] = uri
+            if echo is not None:
+                echo(f"uploaded {Path(record[key]).name} → {uri}")
+    (Path(record["JobDir"]) / JOB_FILE).write_text(json.dumps(record, indent=2))
+
+
+def artifacts_dir(spec: JobSpec, job_dir: Path) -> Path:
+    """Where model.tar.gz / output.tar.gz are packed: the output folder, or the job folder for s3:// output."""
+    if spec.output.startswith("s3://"):
+        return job_dir / "artifacts"
+    return Path(spec.output) / spec.job_name / "output"
 
 
 def _free_port() -> int:
@@ -136,13 +174,21 @@ def run_local(
     host's model and output are the job's, as on SageMaker.
     """
     job_dir = new_job_dir(spec, "local")
+    job_dir.mkdir(parents=True)
+    try:
+        given, spec = spec, fetch_channels(spec, job_dir, echo)
+    except BaseException:
+        shutil.rmtree(job_dir, ignore_errors=True)  # no half-made job keeps the name taken
+        raise
     command = [train_command or str(Path(sys.executable).parent / "train")]
     common = {**os.environ, **(extra_env or {}), "PYTHONUNBUFFERED": "1"}
     hosts = hosts_of(spec)
     if len(hosts) == 1:
         base = materialise(spec, job_dir)
         only = Host("algo-1", base, command, {**common, "SAGEMAKER_BASE_DIR": str(base)})
-        return run_job(spec, job_dir, [only], echo=echo, backend="local")
+        record = run_job(spec, job_dir, [only], echo=echo, backend="local", channels=given.channels)
+        publish(spec, record, echo)
+        return record
     threads = max(1, (os.cpu_count() or 1) // len(hosts))
     common.update(
         {
@@ -155,7 +201,9 @@ def run_local(
     for host in hosts:
         base = materialise(spec, job_dir, host=host, folder=f"opt_ml/{host}")
         runs.append(Host(host, base, command, {**common, "SAGEMAKER_BASE_DIR": str(base)}))
-    return run_job(spec, job_dir, runs, echo=echo, backend="local")
+    record = run_job(spec, job_dir, runs, echo=echo, backend="local", channels=given.channels)
+    publish(spec, record, echo)
+    return record
 
 
 @dataclass
@@ -200,6 +248,7 @@ def run_job(
     *,
     echo: Callable[[str], None] | None = None,
     backend: str = "local",
+    channels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run every host's process over its materialised tree: stream and parse the log, pack artifacts.
 
@@ -216,7 +265,7 @@ def run_job(
         "TrainingJobStatus": "InProgress",
         "TrainingStartTime": _iso(started),
         "HyperParameters": spec.hyperparameters,
-        "Channels": spec.channels,
+        "Channels": dict(channels or spec.channels),  # as given: s3:// URIs stay URIs
         "InstanceCount": len(hosts),
         "JobDir": str(job_dir.resolve()),
     }
@@ -273,7 +322,7 @@ def run_job(
         for log in logs:
             log.close()
     ended = time.time()
-    output_dir = Path(spec.output) / spec.job_name / "output"
+    output_dir = artifacts_dir(spec, job_dir)
     code = next((c for c in codes if c != 0), 0)
     status = "Completed" if code == 0 else "Stopped" if stopped.is_set() else "Failed"
     record.update(

@@ -84,7 +84,10 @@ class Aws:
 
     @classmethod
     def connect(cls, region: str | None = None) -> Aws:
-        import boto3
+        try:
+            import boto3
+        except ImportError:
+            raise UserError(f"s3:// locations need boto3: {INSTALL_HINT}") from None
 
         session = boto3.Session(region_name=region) if region else boto3.Session()
         if not session.region_name:
@@ -424,6 +427,33 @@ def _download(aws: Aws, uri: str, target: Path) -> bool:
             return False
         raise AwsError(f"downloading {uri}: {exc}") from None
     return True
+
+
+def download_prefix(aws: Aws, uri: str, target: Path, echo: Echo) -> int:
+    """Every object under ``uri`` (a prefix, or one object) into ``target``, keeping relative paths."""
+    bucket, key = split_s3(uri)
+    s3 = aws.client("s3")
+    objects: list[tuple[str, int]] = []
+
+    def list_all() -> None:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):
+            objects.extend((o["Key"], o["Size"]) for o in page.get("Contents", []) if not o["Key"].endswith("/"))
+
+    _aws_call(f"listing {uri}", list_all)
+    if not objects:
+        raise UserError(f"{uri}: no objects there")
+    echo(f"downloading {uri}: {len(objects)} object(s), {sum(n for _, n in objects) / 1e6:.1f} MB")
+    for name, _ in objects:
+        relative = name[len(key) :].lstrip("/") if name != key else Path(name).name
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        _aws_call(f"downloading s3://{bucket}/{name}", s3.download_file, bucket, name, str(destination))
+    return len(objects)
+
+
+def upload(aws: Aws, file: Path, uri: str) -> None:
+    bucket, key = split_s3(uri)
+    _aws_call(f"uploading {file} to {uri}", aws.client("s3").upload_file, str(file), bucket, key)
 
 
 def record_of(job: Any, spec: JobSpec, job_dir: Path) -> dict[str, Any]:

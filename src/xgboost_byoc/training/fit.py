@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     import xgboost as xgb
 
 RoundCallback = Callable[[int, list[dict[str, float]]], None]
-SAMPLING = ("subsample", "colsample_bytree", "colsample_bylevel", "colsample_bynode")
+#: sampling XGBoost draws from a random state it does not save: a resumed job draws differently
+UNSAVED_SAMPLING = ("colsample_bytree", "colsample_bylevel", "colsample_bynode")
 log = logging.getLogger(__name__)
 _SHARED_STOP: dict[str, Callable[[bool], bool]] = {}
 
@@ -53,6 +54,48 @@ class Member:
         import xgboost as xgb
 
         self.booster = xgb.Booster(self.params, [self.dtrain, *(d for d, _ in self.evals)])
+
+
+class RowSampler:
+    """``subsample`` drawn by the job, not by XGBoost, so that a resumed job draws the same rows.
+
+    Round ``r`` of member ``m`` trains on the rows of a mask drawn from ``(seed, m, host rank, r)`` alone:
+    the unsampled rows get weight 0 for that update (no gradient, no hessian: as if left out), then the
+    weights are restored, so evaluation sees every row. Used when checkpoints are on (XGBoost's own
+    sampling is faster — it skips the rows — but its random state is not in the model).
+    """
+
+    def __init__(self, dtrain: xgb.DMatrix, rate: float, seed: int, stream: int, params: dict[str, Any]) -> None:
+        import xgboost as xgb
+        from xgboost import collective
+
+        self.dtrain, self.rate = dtrain, rate
+        weights = dtrain.get_weight()
+        self.weights = weights if weights.size else np.ones(dtrain.num_row(), dtype=np.float32)
+        self.key = [abs(seed), stream, collective.get_rank()]
+        # hist's bin edges are weighted quantiles, computed once per DMatrix at its first update and kept
+        # in it: build them now, from the true weights, or they would follow the first update's mask (and
+        # differ between a run and its resume)
+        xgb.Booster({**params, "subsample": 1.0}, [dtrain]).update(dtrain, 0)
+
+    def update(self, booster: xgb.Booster, iteration: int) -> None:
+        draw = np.random.default_rng([*self.key, iteration]).random(len(self.weights), dtype=np.float32)
+        self.dtrain.set_weight(self.weights * (draw < self.rate))
+        try:
+            booster.update(self.dtrain, iteration)
+        finally:
+            self.dtrain.set_weight(self.weights)
+
+
+def _row_samplers(members: Sequence[Member]) -> list[RowSampler | None]:
+    rate = float(members[0].params.get("subsample", 1.0))
+    if rate >= 1.0:
+        return [None] * len(members)
+    samplers: list[RowSampler | None] = []
+    for index, member in enumerate(members):
+        member.booster.set_param("subsample", "1")
+        samplers.append(RowSampler(member.dtrain, rate, int(member.params.get("seed", 0)), index, member.params))
+    return samplers
 
 
 @dataclass
@@ -98,7 +141,7 @@ def boost(
         history, best_value, best_iteration = state["history"], state["best_value"], state["best_iteration"]
         rounds_run = start = int(state["rounds_run"])
         finished = bool(state["finished"])
-        sampling = {k: v for k, v in members[0].params.items() if k in SAMPLING and float(v) < 1}
+        sampling = {k: v for k, v in members[0].params.items() if k in UNSAVED_SAMPLING and float(v) < 1}
         if sampling and not finished:
             log.warning(
                 "resuming with %s: XGBoost does not save its random state, so the rows/columns sampled after "
@@ -127,10 +170,15 @@ def boost(
                 [m.booster for m in members],
             )
 
+    # with checkpoints, rows are sampled by the job (seeded per round) so that a resume redraws the same
+    samplers = _row_samplers(members) if checkpoint is not None else [None] * len(members)
     for iteration in range(start, num_round if not finished else start):
         scores = []
-        for member, record in zip(members, history, strict=True):
-            member.booster.update(member.dtrain, iteration)
+        for member, record, sampler in zip(members, history, samplers, strict=True):
+            if sampler is not None:
+                sampler.update(member.booster, iteration)
+            else:
+                member.booster.update(member.dtrain, iteration)
             values = parse_xgboost_eval(member.booster.eval_set(member.evals, iteration)) if member.evals else {}
             for name, value in values.items():
                 record.setdefault(name, []).append(value)
