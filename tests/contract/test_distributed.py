@@ -177,3 +177,30 @@ def test_exact_tree_method_is_refused_for_several_hosts(tmp_path: Path) -> None:
     [result] = run_hosts([first], timeout=60, env=SHORT)
     assert result.returncode == 2
     assert first.failure().startswith("tree_method=exact cannot train across hosts; use hist (the default) or approx")
+
+
+def test_sharded_channels_use_every_row_of_each_host_once(tmp_path: Path) -> None:
+    """ShardedByS3Key: each host has its own files; k-fold and the OOF file span both hosts' rows."""
+    rng = np.random.default_rng(5)
+    trees = host_trees(tmp_path, 2)
+    shards = []
+    for i, tree in enumerate(trees):
+        rows = 300 + 57 * i  # unequal shards
+        X = rng.normal(size=(rows, 4))
+        y = (X[:, 0] + 0.5 * rng.normal(size=rows) > 0).astype(int)
+        shards.append(y)
+        body = "\n".join(",".join([str(v), *(f"{x:.5f}" for x in row)]) for v, row in zip(y, X, strict=True))
+        tree.hyperparameters({"objective": "binary:logistic", "num_round": "20", "kfold": "2", "eval_metric": "auc"})
+        tree.channel("train", [(f"shard-{i}.csv", body + "\n")])
+        config_file = tree.base / "input" / "config" / "inputdataconfig.json"
+        config = json.loads(config_file.read_text())
+        config["train"]["S3DistributionType"] = "ShardedByS3Key"
+        config_file.write_text(json.dumps(config))
+    results = run_hosts(trees, timeout=300, env=SHORT)
+    assert [r.returncode for r in results] == [0, 0], [r.stdout[-2000:] for r in results]
+    metrics = json.loads((trees[0].output / "data" / "metrics.json").read_text())
+    assert metrics["rows_per_host"]["train"] == {"algo-1": 300, "algo-2": 357}
+    oof = np.loadtxt(trees[0].output / "data" / "oof_predictions.csv", delimiter=",", skiprows=1)
+    assert oof.shape[0] == 657 and np.array_equal(oof[:, 0], np.arange(657))
+    assert np.array_equal(oof[:, 1], np.concatenate(shards))  # the first host's rows, then the second's
+    assert json.loads((trees[0].model_dir / "manifest.json").read_text())["training_rows"] == 657

@@ -150,13 +150,17 @@ def test_script_job_ships_sourcedir_and_names_it_for_the_toolkit(
     (source / "lib" / "__pycache__" / "helpers.cpython-311.pyc").write_bytes(b"\0")
     data = small_data / "train"
     code = xgb_byoc(
-        "train", "--train", str(data), "--entry-point", str(source / "train.py"), "--source-dir", str(source),
+        "train", "--train", str(data), "--test", str(small_data / "validation"),
+        "--entry-point", str(source / "train.py"), "--source-dir", str(source),
         "--hp", "num_round=50", *TARGET, "--job-name", "script1", "--no-wait",
     )  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0, out
     assert "describe-training-job --training-job-name script1" in out
+    # a test channel goes up and in like the others (the script reads it as SM_CHANNEL_TEST)
+    assert f"/{BUCKET}/jobs/script1/input/test/breast_cancer_validation.csv" in puts(launcher)
     [request] = sent(launcher, "CreateTrainingJob")
+    assert [c["ChannelName"] for c in request["InputDataConfig"]] == ["train", "test"]
     uri = f"{OUTPUT}/script1/source/sourcedir.tar.gz"
     assert request["HyperParameters"] == {
         "num_round": "50",

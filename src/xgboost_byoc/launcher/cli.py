@@ -103,7 +103,7 @@ def _spec(args: argparse.Namespace, *, name: str | None) -> Any:
     hyperparameters.update(parse_hp_args(args.hp))
     return JobSpec.build(
         hyperparameters=hyperparameters,
-        channels={"train": args.train, "validation": args.validation},
+        channels={"train": args.train, "validation": args.validation, "test": args.test},
         output=output,
         entry_point=Path(args.entry_point) if args.entry_point else None,
         source_dir=Path(args.source_dir) if args.source_dir else None,
@@ -278,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("--train", required=True, help="training data: a file, a folder or s3://...")
     tr.add_argument("--validation", help="validation data")
+    tr.add_argument(
+        "--test", help="a test channel (script mode reads it as SM_CHANNEL_TEST; algorithm mode does not use it)"
+    )
     tr.add_argument("--hp", action="append", metavar="NAME=VALUE", help="a hyperparameter; repeatable")
     tr.add_argument("--config", help="hyperparameters from a TOML or YAML file (--hp wins)")
     tr.add_argument("--entry-point", help="script mode: the training script")

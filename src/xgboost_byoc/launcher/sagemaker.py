@@ -87,7 +87,7 @@ class Aws:
         try:
             import boto3
         except ImportError:
-            raise UserError(f"s3:// locations need boto3: {INSTALL_HINT}") from None
+            raise UserError(f"AWS access (s3://, the sagemaker backend) needs boto3: {INSTALL_HINT}") from None
 
         session = boto3.Session(region_name=region) if region else boto3.Session()
         if not session.region_name:
