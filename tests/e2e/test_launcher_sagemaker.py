@@ -137,6 +137,11 @@ def test_builtin_job_sends_our_image_string_hyperparameters_and_metric_definitio
     assert "model (S3)" in out and f"{OUTPUT}/task1/output/model.tar.gz" in out
     assert xgb_byoc("compare", "task1", "--test", str(adult_dir / "adult_data_processed_test.csv")) == 0
     assert "macro avg" in capsys.readouterr().out
+    # the name is taken here: refused before any request (SageMaker would refuse it too)
+    launcher.restart_recording()
+    assert xgb_byoc("train", "--train", str(train), "--hp", "num_round=5", *TARGET, "--job-name", "task1") == 2
+    assert "a job named task1 exists already" in capsys.readouterr().err
+    assert launcher.requests() == []
 
 
 def test_script_job_ships_sourcedir_and_names_it_for_the_toolkit(

@@ -59,3 +59,16 @@ def test_spec_validates_algorithm_hyperparameters_and_builds_metric_definitions(
         JobSpec.build(
             hyperparameters={"num_round": "5"}, channels={"train": str(tmp_path / "nope")}, output=str(tmp_path)
         )
+
+
+def test_ctrl_c_ends_the_cli_with_130_and_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from xgboost_byoc.launcher import cli
+
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_jobs", interrupted)
+    assert cli.main(["jobs"]) == 130
+    assert capsys.readouterr().err == "xgb-byoc: interrupted\n"

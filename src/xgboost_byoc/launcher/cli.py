@@ -358,3 +358,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except XgbByocError as exc:
         sys.stderr.write(f"xgb-byoc: {exc.message}\n")
         return 2
+    except KeyboardInterrupt:  # what was stopped has said so; no traceback
+        sys.stderr.write("xgb-byoc: interrupted\n")
+        return 130

@@ -498,6 +498,8 @@ def run_sagemaker(
     """Start the training job; with ``wait``, follow it and download its artifacts. Returns its record."""
     import json
 
+    if (jobs_root() / spec.job_name / JOB_FILE).exists():
+        raise UserError(f"a job named {spec.job_name} exists already in {jobs_root()}; choose another --job-name")
     aws = Aws.connect(region)
     resources, _ = _sdk()
     role, staged, hyperparameters = _prepare(spec, aws, role, echo)
