@@ -5,12 +5,17 @@ or raises ``HttpError(400)`` naming the row and column at fault. Missing values:
 ``nan`` or JSON ``null`` (XGBoost treats them as missing). Infinite values are refused (XGBoost would
 fail on them or silently mis-route them).
 
-CSV bodies are parsed by ``numpy.loadtxt`` (its C reader answers a one-row body in microseconds; pyarrow,
-which reads the training files, costs ~0.3 ms per call before reading a byte).
+CSV bodies of ``ARROW_MIN_BYTES`` or more are read by pyarrow's CSV reader (a 1000-row Adult body in
+~0.6 ms where ``numpy.loadtxt`` takes ~2 ms); smaller ones by ``numpy.loadtxt``, whose C reader answers a
+one-row body in microseconds where pyarrow costs ~0.3 ms per call before reading a byte. pyarrow's answer
+is used only when it is exactly the model's width of numbers; anything else (a header, a bad cell, ragged
+rows, ...) is read again by ``numpy.loadtxt``, so both paths give the same matrix and the same located
+error for the same body.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -18,6 +23,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from xgboost_byoc.errors import HttpError, UserError
 
@@ -62,8 +69,47 @@ def check_matrix(X: np.ndarray, n_features: int) -> np.ndarray:
     return X
 
 
+#: bodies from this size on are read by pyarrow first (the two readers cost the same near 6-7 KB)
+ARROW_MIN_BYTES = 8192
+UTF8_BOM = b"\xef\xbb\xbf"
+_ARROW_READ = pacsv.ReadOptions(autogenerate_column_names=True, use_threads=False)
+
+
 def decode_csv(body: bytes, n_features: int) -> np.ndarray:
+    body = body.removeprefix(UTF8_BOM)  # spreadsheet exports start with one; pyarrow skips it too
     _check_blank_lines(body)
+    X = read_csv_arrow(body, n_features) if len(body) >= ARROW_MIN_BYTES else None
+    return check_matrix(read_csv_numpy(body) if X is None else X, n_features)
+
+
+def read_csv_arrow(body: bytes, n_features: int) -> np.ndarray | None:
+    """The body as a float32 matrix when pyarrow reads it as exactly ``n_features`` numeric columns, else None.
+
+    Cells are parsed as float64 and then cast, as ``numpy.loadtxt`` does, so both readers give the same
+    float32 values; an empty cell is a missing value (NaN), the only text taken for one.
+    """
+    if n_features <= 0:
+        return None
+    try:
+        table = pacsv.read_csv(pa.py_buffer(body), read_options=_ARROW_READ, convert_options=_arrow_convert(n_features))
+    except pa.ArrowInvalid:
+        return None
+    if table.num_columns != n_features:
+        return None
+    X = np.empty((table.num_rows, n_features), dtype=np.float32)
+    for i, column in enumerate(table.columns):
+        X[:, i] = column.to_numpy()
+    return X
+
+
+@functools.lru_cache(maxsize=8)
+def _arrow_convert(n_features: int) -> pacsv.ConvertOptions:
+    """Every one of the model's columns (pyarrow names them f0, f1, ...) as float64; only "" is missing."""
+    return pacsv.ConvertOptions(column_types={f"f{i}": pa.float64() for i in range(n_features)}, null_values=[""])
+
+
+def read_csv_numpy(body: bytes) -> np.ndarray:
+    """The body as a float32 matrix by ``numpy.loadtxt``, or a 400 naming the line and column at fault."""
     options: dict[str, Any] = {"delimiter": ",", "dtype": np.float32, "ndmin": 2, "comments": None, "quotechar": '"'}
     try:
         X = np.loadtxt(io.BytesIO(body), **options)
@@ -74,7 +120,7 @@ def decode_csv(body: bytes, n_features: int) -> np.ndarray:
             X = np.loadtxt(io.BytesIO(body), converters=_float_or_nan, **options)
         except ValueError as again:
             raise _csv_error(str(again)) from None
-    return check_matrix(X, n_features)
+    return X
 
 
 def _float_or_nan(cell: str) -> float:

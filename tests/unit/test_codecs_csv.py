@@ -1,0 +1,133 @@
+"""The CSV decoder's two readers — pyarrow for large bodies, numpy.loadtxt for small ones and for every
+body pyarrow does not read as the model's width of numbers — give the same matrix, or the same 400."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xgboost_byoc.errors import HttpError
+from xgboost_byoc.serving import codecs
+
+WIDTH = 3
+
+cell = st.one_of(
+    st.floats(width=32).map(lambda v: f"{v:.9g}"),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.integers(-(10**12), 10**12).map(str),
+    st.sampled_from(["", "nan", "NaN", "inf", "-inf", "Infinity", " 1", "2 ", '"1.5"', '""', "+1", ".5", "5.", "1e5"]),
+    st.sampled_from(["NA", "null", "abc", "1_0", "0x10", "1d5", "1,5", '"', "\ufeff1", "١", "\t3", "--1"]),
+)
+row = st.lists(cell, min_size=1, max_size=WIDTH + 1).map(",".join)
+body = st.tuples(st.lists(row, min_size=1, max_size=8), st.sampled_from(["\n", "\r\n"]), st.booleans()).map(
+    lambda parts: (parts[1].join(parts[0]) + (parts[1] if parts[2] else "")).encode()
+)
+
+
+def decode(data: bytes, min_bytes: int, monkeypatch: pytest.MonkeyPatch) -> np.ndarray | str:
+    """decode_csv's answer with pyarrow tried from ``min_bytes`` on: the matrix, or the 400's message."""
+    monkeypatch.setattr(codecs, "ARROW_MIN_BYTES", min_bytes)
+    try:
+        return codecs.decode_csv(data, WIDTH)
+    except HttpError as exc:
+        assert exc.status == 400
+        return exc.message
+
+
+def same(a: np.ndarray | str, b: np.ndarray | str) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.one_of(body, st.binary(max_size=120)))
+def test_pyarrow_and_loadtxt_answer_every_body_alike(data: bytes) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        by_arrow = decode(data, 0, monkeypatch)
+        by_numpy = decode(data, 1 << 30, monkeypatch)
+    assert same(by_arrow, by_numpy), (data, by_arrow, by_numpy)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=body)
+def test_a_body_pyarrow_reads_is_one_loadtxt_reads_identically(data: bytes) -> None:
+    data = data.removeprefix(codecs.UTF8_BOM)  # as decode_csv hands bodies on (pyarrow skips a BOM, numpy not)
+    X = codecs.read_csv_arrow(data, WIDTH)
+    if X is not None:
+        assert same(X, codecs.read_csv_numpy(data))
+
+
+@pytest.fixture(scope="module")
+def large_body() -> tuple[bytes, np.ndarray]:
+    """1000 rows of 13 features, some cells empty (missing): over ARROW_MIN_BYTES."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(1000, 13)).astype(np.float32) * 1000
+    lines = [",".join("" if (i + j) % 97 == 0 else f"{v:.9g}" for j, v in enumerate(row)) for i, row in enumerate(X)]
+    data = ("\n".join(lines) + "\n").encode()
+    assert len(data) >= codecs.ARROW_MIN_BYTES
+    expected = X.copy()
+    expected[np.add.outer(np.arange(1000), np.arange(13)) % 97 == 0] = np.nan
+    return data, expected
+
+
+def test_a_large_body_is_read_by_pyarrow_to_the_exact_float32_values(large_body: tuple[bytes, np.ndarray]) -> None:
+    data, expected = large_body
+    X = codecs.read_csv_arrow(data, 13)
+    assert X is not None and X.dtype == np.float32 and X.flags.c_contiguous
+    assert np.array_equal(X, expected, equal_nan=True)
+    assert np.array_equal(codecs.decode_csv(data, 13), expected, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda lines: [*lines[:500], lines[500] + ",1", *lines[501:]], "line 501 has 14 values but line 1 has 13"),
+        (lambda lines: [*lines[:700], "abc" + lines[700][lines[700].index(",") :], *lines[701:]], "line 701, column 1"),
+        (lambda lines: [",".join(f"c{i}" for i in range(13)), *lines], "line 1, column 1: 'c0' is not a number"),
+        (
+            lambda lines: [line + ",0" for line in lines],
+            "each row needs 13 features (no label column); this request has 14",
+        ),
+        (
+            lambda lines: [line[: line.rindex(",")] for line in lines],
+            "each row needs 13 features (no label column); this request has 12",
+        ),
+        (
+            lambda lines: [*lines[:9], "inf" + lines[9][lines[9].index(",") :], *lines[10:]],
+            "row 10, column 1 is infinite",
+        ),
+    ],
+)
+def test_a_large_bad_body_gets_the_same_located_error_as_a_small_one(
+    large_body: tuple[bytes, np.ndarray], change, message: str
+) -> None:
+    lines = change(large_body[0].decode().splitlines())
+    data = ("\n".join(lines) + "\n").encode()
+    with pytest.raises(HttpError, match=message.replace("(", r"\(").replace(")", r"\)")) as caught:
+        codecs.decode_csv(data, 13)
+    assert caught.value.status == 400
+
+
+def test_loadtxt_is_the_reader_of_small_bodies(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object) -> None:
+        raise AssertionError("pyarrow was asked to read a small body")
+
+    monkeypatch.setattr(codecs, "read_csv_arrow", refuse)
+    assert codecs.decode_csv(b"1,2,3\n", 3).tolist() == [[1.0, 2.0, 3.0]]
+    np.testing.assert_array_equal(
+        codecs.decode_csv(b"1,,3\n4,5,6", 3), np.loadtxt(io.StringIO("1,nan,3\n4,5,6"), delimiter=",", ndmin=2)
+    )
+
+
+def test_a_leading_utf8_bom_is_skipped_by_both_readers(monkeypatch: pytest.MonkeyPatch) -> None:
+    for min_bytes in (0, 1 << 30):
+        assert decode(b"\xef\xbb\xbf1,2,3\n4,5,6\n", min_bytes, monkeypatch).tolist() == [[1, 2, 3], [4, 5, 6]]  # type: ignore[union-attr]
+        assert (
+            decode(b"\xef\xbb\xbf\n1,2,3\n", min_bytes, monkeypatch)
+            == "line 1 is blank: send one record per line, with no blank lines"
+        )
