@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 IMAGE_VENV ?= .venv-image
 IMAGE_STAMP := $(IMAGE_VENV)/.installed
 
-.PHONY: demo test lint typecheck unit contract bench clean
+.PHONY: demo test lint typecheck unit contract bench bench-hosts clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "xgboost-byoc needs Python >= 3.11; run make PYTHON=python3.11")'
@@ -54,6 +54,9 @@ bench: $(IMAGE_STAMP) $(STAMP)
 	$(BIN)/python bench/tune.py
 	@command -v wrk >/dev/null || { echo "bench/serve.py needs wrk: apt-get install wrk"; exit 1; }
 	$(IMAGE_VENV)/bin/python bench/serve.py
+
+bench-hosts: $(IMAGE_STAMP)
+	$(IMAGE_VENV)/bin/python bench/hosts.py
 
 clean:
 	rm -rf $(VENV) $(IMAGE_VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

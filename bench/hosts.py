@@ -4,7 +4,13 @@ tracker on 127.0.0.1 — on a synthetic 2 M-row set (parquet, 20 features, binar
 Caveat printed with the figures: the hosts SHARE this machine's cores, so more hosts cannot be faster
 here; what the figures show is the cost of the collective steps (histogram allreduce every tree level,
 metrics, the gather at the end) on top of the same work. Each configuration runs ``--repeat`` times,
-interleaved; medians are printed with the ratio to one host measured in the same session.
+interleaved with the bare boosting loop in-process (``xgb.train`` on the same matrix, both cores), and
+medians are printed with the ratio to one host measured in the same session.
+
+Then an estimate, on paper, for 10 instances: the bytes each host sends per round (one histogram of
+``features x bins`` (gradient, hessian) float64 pairs per node built — the smaller child of each split,
+the sibling comes by subtraction — allreduced as a ring, 2 (n - 1) / n of it), at the bandwidth and
+per-message latency given by ``--gbps`` / ``--latency-ms``, against the measured compute per round / n.
 """
 
 from __future__ import annotations
@@ -94,10 +100,44 @@ def run(n: int, data: Path, scratch: Path) -> float:
     return wall
 
 
+def in_process(data: Path) -> float:
+    """Seconds of the bare boosting loop on the whole set, in this process, every core."""
+    import xgboost as xgb
+
+    table = pq.read_table(data)
+    X = np.column_stack([table.column(f"f{i}").to_numpy() for i in range(FEATURES)])
+    dtrain = xgb.DMatrix(X, label=table.column("label").to_numpy(), nthread=os.cpu_count())
+    params = {k: v for k, v in HP.items() if k != "num_round"}
+    started = time.perf_counter()
+    xgb.train(params, dtrain, int(HP["num_round"]))
+    wall = time.perf_counter() - started
+    print(f"  in-process boosting loop: {wall:6.2f} s", flush=True)
+    return wall
+
+
+def estimate(hosts: int, round_seconds: float, gbps: float, latency_ms: float) -> str:
+    """Per-round communication vs compute for ``hosts`` instances, each with the cores of this machine."""
+    depth, bins = int(HP["max_depth"]), 256
+    nodes_built = 1 + sum(2 ** (level - 1) for level in range(1, depth))  # levels 0..depth-1 are split
+    histogram = FEATURES * bins * 2 * 8  # (gradient, hessian) as float64 per bin
+    sent = nodes_built * histogram * 2 * (hosts - 1) / hosts  # ring allreduce, per host, per round
+    levels = depth + 2  # one allreduce per level, plus the root's gradient sums and the round's metric
+    comm = sent / (gbps * 1e9 / 8) + levels * 2 * (hosts - 1) * latency_ms / 1000
+    compute = round_seconds / hosts
+    return (
+        f"{hosts} instances: each sends {sent / 1e6:.1f} MB per round ({nodes_built} histograms of "
+        f"{histogram / 1e3:.0f} kB), {comm * 1e3:.1f} ms at {gbps:g} Gb/s and {latency_ms:g} ms per message; "
+        f"compute {compute * 1e3:.0f} ms per round (this machine's {round_seconds * 1e3:.0f} ms / {hosts}) "
+        f"-> {compute / (compute + comm) * hosts:.1f}x of one host's speed (ideal {hosts}x)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--gbps", type=float, default=10.0, help="network bandwidth for the estimate (ml.m5: up to 10)")
+    parser.add_argument("--latency-ms", type=float, default=0.1, help="per-message latency for the estimate")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
@@ -110,14 +150,22 @@ def main() -> None:
             f"{os.cpu_count()} cores shared by all hosts"
         )
         walls: dict[int, list[float]] = {1: [], 2: [], 3: []}
+        loops: list[float] = []
         for _ in range(args.repeat):
+            loops.append(in_process(data))
             for n, values in walls.items():
                 values.append(run(n, data, scratch))
     base = statistics.median(walls[1])
+    loop = statistics.median(loops)
     print(f"\n{'hosts':>5} {'median s':>9} {'vs 1 host':>10}")
     for n, values in walls.items():
         print(f"{n:>5} {statistics.median(values):9.2f} {statistics.median(values) / base:9.2f}x")
+    print(
+        f"in-process boosting loop {loop:.2f} s: one host's job = loop + {base - loop:.2f} s "
+        "(start, reading the parquet, metrics, report, model)"
+    )
     print("caveat: the hosts share this machine's cores; on SageMaker each host brings its own.")
+    print("\non paper, at 10 instances:\n  " + estimate(10, loop / int(HP["num_round"]), args.gbps, args.latency_ms))
 
 
 if __name__ == "__main__":
