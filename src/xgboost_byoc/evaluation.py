@@ -50,7 +50,7 @@ def _weights(y: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
 def counts_at(y: np.ndarray, prob: np.ndarray, threshold: float, weight: np.ndarray | None = None) -> Counts:
     w = _weights(y, weight)
     pos = np.asarray(y) == 1
-    pred = np.asarray(prob) >= threshold
+    pred = np.asarray(prob, dtype=np.float64) >= threshold  # exact: a float32 row is not rounded to the cut
     return Counts(
         tp=np.array(w[pos & pred].sum()),
         fp=np.array(w[~pos & pred].sum()),
@@ -63,11 +63,36 @@ def scores_at(y: np.ndarray, prob: np.ndarray, threshold: float, weight: np.ndar
     return {k: float(v) for k, v in counts_at(y, prob, threshold, weight).scores().items()}
 
 
+def scores_at_cuts(
+    y: np.ndarray, prob: np.ndarray, cuts: np.ndarray, weight: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """``scores_at`` for every threshold in ``cuts`` (ascending) in one pass over the rows.
+
+    Each row falls in the bin of the cuts it reaches (``prob >= cut``, compared in float64 as
+    ``scores_at`` compares), so each value equals ``scores_at(y, prob, cut)``.
+    """
+    prob = np.asarray(prob, dtype=np.float64)
+    edges = np.asarray(cuts, dtype=np.float64)
+    if np.any(np.diff(edges) < 0):
+        raise ValueError("cuts must be ascending")
+    w = _weights(y, weight)
+    pos = np.asarray(y) == 1
+    reached = np.searchsorted(edges, prob, side="right")  # how many cuts each row is >= to
+    reached[np.isnan(prob)] = 0  # NaN >= cut is false: never predicted positive
+    bins = len(edges) + 1
+    pos_w = np.bincount(reached, weights=np.where(pos, w, 0.0), minlength=bins)
+    neg_w = np.bincount(reached, weights=np.where(pos, 0.0, w), minlength=bins)
+    # predicted positive at cut j: rows that reached more than j cuts
+    tp = np.cumsum(pos_w[::-1])[::-1][1:]
+    fp = np.cumsum(neg_w[::-1])[::-1][1:]
+    return Counts(tp=tp, fp=fp, tn=neg_w.sum() - fp, fn=pos_w.sum() - tp).scores()
+
+
 def _ranked_counts(y: np.ndarray, prob: np.ndarray, weight: np.ndarray | None) -> tuple[np.ndarray, ...]:
     """Cumulative (tp, fp) at each distinct score, highest first, and those scores."""
     prob = np.asarray(prob, dtype=np.float64)
     w = _weights(y, weight)
-    order = np.argsort(-prob, kind="mergesort")
+    order = np.argsort(-prob)  # rows of equal score are summed as one run, so their order is immaterial
     sorted_prob = prob[order]
     pos_w = np.where(np.asarray(y)[order] == 1, w[order], 0.0)
     neg_w = w[order] - pos_w
@@ -78,7 +103,12 @@ def _ranked_counts(y: np.ndarray, prob: np.ndarray, weight: np.ndarray | None) -
 def best_threshold(
     y: np.ndarray, prob: np.ndarray, metric: str = "macro_f1", weight: np.ndarray | None = None
 ) -> tuple[float, float]:
-    """(threshold, score): the cut on ``prob`` that maximises ``metric`` over all distinct cuts."""
+    """(threshold, score): the cut on ``prob`` that maximises ``metric`` over all distinct cuts.
+
+    The threshold is a value of ``prob``'s own dtype (float32 predictions get a float32 threshold), so
+    ``prob >= threshold`` splits the rows the same way whether it is compared in float32 (a served
+    model's predictions against a Python float) or in float64.
+    """
     if metric not in THRESHOLD_METRICS:
         raise ValueError(f"unknown threshold metric {metric!r}")
     tp_run, fp_run, distinct = _ranked_counts(y, prob, weight)  # cut after each run of equal scores
@@ -87,13 +117,17 @@ def best_threshold(
     counts = Counts(tp=tp, fp=fp, tn=fp_run[-1] - fp, fn=tp_run[-1] - tp)
     score = counts.scores()[metric]
     best = int(np.argmax(score))
+    kind = np.asarray(prob).dtype
+    as_prob = kind.type if kind.kind == "f" else np.float64
     if best == 0:  # nothing positive: cut just above the highest score
-        threshold = float(np.nextafter(distinct[0], np.inf))
+        threshold = np.nextafter(as_prob(distinct[0]), as_prob(np.inf))
     elif best < len(distinct):  # midway between the lowest positive score and the next lower one
-        threshold = float((distinct[best - 1] + distinct[best]) / 2)
+        threshold = as_prob((distinct[best - 1] + distinct[best]) / 2)
+        if threshold <= distinct[best]:  # the two are adjacent in prob's dtype: the midpoint rounds down
+            threshold = as_prob(distinct[best - 1])
     else:  # everything positive
-        threshold = float(distinct[best - 1])
-    return threshold, float(score[best])
+        threshold = as_prob(distinct[best - 1])
+    return float(threshold), float(score[best])
 
 
 # ------------------------------------------------------------------------------- curves and reports
@@ -103,17 +137,31 @@ def roc_curve(
     y: np.ndarray, prob: np.ndarray, weight: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """(false positive rate, true positive rate, area under the curve), as scikit-learn computes them."""
-    tp, fp, _ = _ranked_counts(y, prob, weight)
-    tpr = np.concatenate([[0.0], tp / tp[-1]]) if tp[-1] > 0 else np.zeros(len(tp) + 1)
-    fpr = np.concatenate([[0.0], fp / fp[-1]]) if fp[-1] > 0 else np.zeros(len(fp) + 1)
-    return fpr, tpr, float(np.trapezoid(tpr, fpr))
+    return _roc(*_ranked_counts(y, prob, weight)[:2])
 
 
 def precision_recall_curve(
     y: np.ndarray, prob: np.ndarray, weight: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """(recall, precision, average precision) — AP as scikit-learn's sum of (R_n - R_n-1) P_n."""
+    return _precision_recall(*_ranked_counts(y, prob, weight)[:2])
+
+
+def binary_curves(
+    y: np.ndarray, prob: np.ndarray, weight: np.ndarray | None = None
+) -> tuple[tuple[np.ndarray, np.ndarray, float], tuple[np.ndarray, np.ndarray, float]]:
+    """``(roc_curve(...), precision_recall_curve(...))`` from one ranking of the rows."""
     tp, fp, _ = _ranked_counts(y, prob, weight)
+    return _roc(tp, fp), _precision_recall(tp, fp)
+
+
+def _roc(tp: np.ndarray, fp: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    tpr = np.concatenate([[0.0], tp / tp[-1]]) if tp[-1] > 0 else np.zeros(len(tp) + 1)
+    fpr = np.concatenate([[0.0], fp / fp[-1]]) if fp[-1] > 0 else np.zeros(len(fp) + 1)
+    return fpr, tpr, float(np.trapezoid(tpr, fpr))
+
+
+def _precision_recall(tp: np.ndarray, fp: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     precision = tp / (tp + fp)
     recall = tp / tp[-1] if tp[-1] > 0 else np.zeros_like(tp)
     ap = float(np.sum(np.diff(np.concatenate([[0.0], recall])) * precision))

@@ -93,3 +93,52 @@ def test_confusion_matrix_and_report_equal_scikit_learns(classes: int) -> None:
         ):
             assert mine[label][key] == pytest.approx(theirs[label][sk_key]), (label, key)
     assert mine["accuracy"]["value"] == pytest.approx(theirs["accuracy"])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_scores_at_cuts_equal_scores_at_each_cut(seed: int, dtype: type) -> None:
+    """One pass over the rows gives what 99 calls of scores_at give, rows exactly on a cut included
+    (the probabilities are rounded to the cuts' own grid), weighted or not, NaN never positive."""
+    from xgboost_byoc.evaluation import scores_at_cuts
+
+    y, prob = sample(seed, 2000)
+    prob = prob.astype(dtype)
+    prob[:7] = np.nan
+    weight = np.random.default_rng(seed).random(len(y))
+    cuts = np.linspace(0.01, 0.99, 99)
+    for w in (None, weight):
+        got = scores_at_cuts(y, prob, cuts, w)
+        for i, cut in enumerate(cuts):
+            expected = scores_at(y, prob, cut, w)
+            for key, value in expected.items():
+                assert got[key][i] == pytest.approx(value, rel=1e-12, abs=1e-12), (cut, key)
+    with pytest.raises(ValueError, match="ascending"):
+        scores_at_cuts(y, prob, cuts[::-1])
+
+
+def test_binary_curves_are_roc_and_pr_from_one_ranking() -> None:
+    from xgboost_byoc.evaluation import binary_curves, precision_recall_curve, roc_curve
+
+    y, prob = sample(3)
+    roc, pr = binary_curves(y, prob)
+    for mine, theirs in ((roc, roc_curve(y, prob)), (pr, precision_recall_curve(y, prob))):
+        np.testing.assert_array_equal(mine[0], theirs[0])
+        np.testing.assert_array_equal(mine[1], theirs[1])
+        assert mine[2] == theirs[2]
+
+
+@pytest.mark.parametrize("metric", ["macro_f1", "accuracy"])
+def test_threshold_of_float32_scores_splits_the_same_in_float32_and_float64(metric: str) -> None:
+    """Adjacent float32 scores: their float64 midpoint rounds onto one of them in float32, where a served
+    model compares (float32 predictions >= a Python float). The threshold is a float32 value instead."""
+    low = np.float32(0.3)
+    high = np.nextafter(low, np.float32(1))  # one float32 step above
+    prob = np.array([0.1, low, high, 0.9], dtype=np.float32)
+    y = np.array([0, 0, 1, 1])
+    threshold, score = best_threshold(y, prob, metric)
+    assert score == 1.0
+    np.testing.assert_array_equal(prob >= threshold, [False, False, True, True])  # float32 comparison
+    np.testing.assert_array_equal(prob.astype(np.float64) >= threshold, [False, False, True, True])
+    nothing = best_threshold(np.zeros(3), np.array([0.2, 0.5, 0.7], dtype=np.float32), "accuracy")[0]
+    assert not np.any(np.array([0.2, 0.5, 0.7], dtype=np.float32) >= nothing)

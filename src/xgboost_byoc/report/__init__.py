@@ -4,10 +4,15 @@
 (``output/data/report.html``); ``xgb-byoc report`` calls it for any model on any labelled data set.
 Every number in a table also sits in a ``data-value`` attribute at full precision, so tests (and
 scripts) can read the report back; ``report_metrics`` returns the same numbers for ``metrics.json``.
+
+Its size does not grow with the rows: every number is computed on all of them, but a curve is drawn
+through at most ``CURVE_POINTS`` of its points, histograms are binned here rather than in the browser,
+and a scatter plot shows a random sample of ``SCATTER_ROWS`` rows (each figure says so when it does).
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import time
 from collections.abc import Mapping, Sequence
@@ -17,6 +22,10 @@ from typing import Any
 import numpy as np
 
 from xgboost_byoc import evaluation
+
+CURVE_POINTS = 2000  # points a ROC / precision-recall line is drawn through (spread along its length)
+SCATTER_ROWS = 5000  # rows a scatter plot shows
+HISTOGRAM_BINS = 50  # bins of the predicted-probability histograms (0.02 wide)
 
 SECTION_IDS = {
     "binary": [
@@ -71,6 +80,11 @@ class ReportInputs:
     importance: dict[str, dict[str, float]] = field(default_factory=dict)  # kind → feature → value
     num_class: int | None = None
 
+    @functools.cached_property
+    def binary_curves(self) -> tuple[tuple[np.ndarray, np.ndarray, float], tuple[np.ndarray, np.ndarray, float]]:
+        """(fpr, tpr, AUC), (recall, precision, AP) on every row: ranked once for the report and metrics."""
+        return evaluation.binary_curves(self.y, self.prediction)
+
     @property
     def kind(self) -> str:
         if self.objective.startswith("binary:"):
@@ -88,8 +102,9 @@ def report_metrics(inputs: ReportInputs, prefix: str) -> dict[str, float]:
     out: dict[str, float] = {}
     y, p = inputs.y, inputs.prediction
     if inputs.kind == "binary":
-        out[f"{prefix}:roc_auc"] = evaluation.roc_curve(y, p)[2]
-        out[f"{prefix}:average_precision"] = evaluation.precision_recall_curve(y, p)[2]
+        roc, pr = inputs.binary_curves
+        out[f"{prefix}:roc_auc"] = roc[2]
+        out[f"{prefix}:average_precision"] = pr[2]
         for name, cut in (("threshold", inputs.threshold), ("0.5", 0.5)):
             matrix = evaluation.confusion_matrix(y, p >= cut, 2)
             for (t, q), count in np.ndenumerate(matrix):
@@ -174,6 +189,41 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _thin(x: np.ndarray, y: np.ndarray, limit: int = CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``limit`` of a curve's points (its first and last among them), evenly spaced along the
+    curve's length, so steep stretches keep as much detail as flat ones."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if len(x) <= limit:
+        return x, y
+    along = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
+    picked = np.searchsorted(along, np.linspace(0.0, along[-1], limit - 1)).clip(0, len(x) - 1)
+    keep = np.unique(np.concatenate([picked, [len(x) - 1]]))
+    return x[keep], y[keep]
+
+
+def _thinned_note(points: int, number: str) -> str:
+    if points <= CURVE_POINTS:
+        return ""
+    return (
+        f'<p class="note">The curve is drawn through {CURVE_POINTS:,} of its {points:,} points, spread along'
+        f" its length; the {number} above uses every row.</p>"
+    )
+
+
+def _bars(values: np.ndarray, bins: int | np.ndarray, name: str, **extra: Any) -> dict[str, Any]:
+    """A histogram binned here (numpy), so the page holds the bins, not the rows."""
+    counts, edges = np.histogram(np.asarray(values, dtype=np.float64), bins=bins)
+    return {
+        "type": "bar",
+        "x": (edges[:-1] + edges[1:]) / 2,
+        "y": counts,
+        "width": np.diff(edges),
+        "name": name,
+        "hovertemplate": "%{x:.3f}: %{y} rows<extra>" + name + "</extra>",
+        **extra,
+    }
 
 
 def _line(x: Any, y: Any, name: str, **extra: Any) -> dict[str, Any]:
@@ -306,19 +356,22 @@ def _binary_sections(inputs: ReportInputs) -> list[str]:
                 labels,
             )
         )
-    fpr, tpr, auc = evaluation.roc_curve(y, p)
+    (fpr, tpr, auc), (recall, precision, ap) = inputs.binary_curves
     roc = _figure(
-        [_line(fpr, tpr, "ROC"), _diagonal("chance")],
+        [_line(*_thin(fpr, tpr), "ROC"), _diagonal("chance")],
         _axes(f"ROC curve — AUC {auc:.4f}", "false positive rate", "true positive rate"),
     )
     parts.append(
         _section(
-            "roc", "ROC curve", f'<p class="figure-number">AUC <span data-value="{auc:.17g}">{auc:.4f}</span></p>', roc
+            "roc",
+            "ROC curve",
+            f'<p class="figure-number">AUC <span data-value="{auc:.17g}">{auc:.4f}</span></p>',
+            roc,
+            _thinned_note(len(fpr), "AUC"),
         )
     )
-    recall, precision, ap = evaluation.precision_recall_curve(y, p)
     pr = _figure(
-        [_line(recall, precision, "precision-recall", line={"shape": "hv"})],
+        [_line(*_thin(recall, precision), "precision-recall", line={"shape": "hv"})],
         _axes(f"Precision-recall curve — AP {ap:.4f}", "recall", "precision"),
     )
     parts.append(
@@ -327,11 +380,12 @@ def _binary_sections(inputs: ReportInputs) -> list[str]:
             "Precision-recall curve",
             f'<p class="figure-number">average precision <span data-value="{ap:.17g}">{ap:.4f}</span></p>',
             pr,
+            _thinned_note(len(recall), "average precision"),
         )
     )
     cuts = np.linspace(0.01, 0.99, 99)
-    scores = [evaluation.scores_at(y, p, c) for c in cuts]
-    lines = [_line(cuts, [s[key] for s in scores], key) for key in ("precision", "recall", "f1", "macro_f1")]
+    scores = evaluation.scores_at_cuts(y, p, cuts)
+    lines = [_line(cuts, scores[key], key) for key in ("precision", "recall", "f1", "macro_f1")]
     parts.append(
         _section(
             "threshold-plot",
@@ -357,16 +411,8 @@ def _binary_sections(inputs: ReportInputs) -> list[str]:
             ),
         )
     )
-    histograms = [
-        {
-            "type": "histogram",
-            "x": p[y == label],
-            "name": f"class {label}",
-            "opacity": 0.6,
-            "xbins": {"start": 0, "end": 1, "size": 0.02},
-        }
-        for label in (0, 1)
-    ]
+    edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
+    histograms = [_bars(p[y == label], edges, f"class {label}", opacity=0.6) for label in (0, 1)]
     parts.append(
         _section(
             "distribution",
@@ -393,17 +439,29 @@ def _regression_sections(inputs: ReportInputs) -> list[str]:
         ["", "value"], [[k.upper() if k != "r2" else "R²", v] for k, v in scores.items()], "regression-metrics-table"
     )
     low, high = float(min(y.min(), p.min())), float(max(y.max(), p.max()))
+    shown, note = np.arange(len(y)), ""
+    if len(y) > SCATTER_ROWS:
+        shown = np.sort(np.random.default_rng(0).choice(len(y), SCATTER_ROWS, replace=False))
+        note = f'<p class="note">A random sample of {SCATTER_ROWS:,} of the {len(y):,} rows; the metrics use all.</p>'
     scatter = [
-        {"type": "scattergl", "mode": "markers", "x": y, "y": p, "name": "rows", "marker": {"size": 4, "opacity": 0.5}},
+        {
+            "type": "scattergl",
+            "mode": "markers",
+            "x": y[shown],
+            "y": p[shown],
+            "name": "rows",
+            "marker": {"size": 4, "opacity": 0.5},
+        },
         _diagonal("y = x", low, high),
     ]
-    residuals = [{"type": "histogram", "x": p - y, "nbinsx": 60, "name": "residuals"}]
+    residuals = [_bars(p - y, 60, "residuals")]
     return [
         _section("regression-metrics", "Regression metrics", table),
         _section(
             "predicted-vs-actual",
             "Predicted against actual",
             _figure(scatter, _axes("Predicted against actual", "actual", "predicted")),
+            note,
         ),
         _section(
             "residuals", "Residuals", _figure(residuals, _axes("Residuals (predicted − actual)", "residual", "rows"))
