@@ -19,15 +19,12 @@ HP = {**LAB_BUILTIN_HP, "num_round": "300", "kfold": "3", "eval_metric": "auc"} 
 SHORT = {"XGB_BYOC_COLLECTIVE_TIMEOUT": "15"}
 
 
-def test_auc(model_dir: Path, test: np.ndarray) -> float:
+def auc_on(model_dir: Path, test: np.ndarray) -> float:
     import xgboost as xgb
 
     booster = xgb.Booster()
     booster.load_model(bytearray((model_dir / "xgboost-model").read_bytes()))
     return float(roc_auc_score(test[:, 0], booster.inplace_predict(test[:, 1:])))
-
-
-test_auc.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
 @pytest.mark.adult
@@ -63,7 +60,7 @@ def test_hosts_train_one_model_as_good_as_one_host(
 
     # the model is as good as the single-host one (same hyperparameters, same data)
     test = np.loadtxt(adult_dir / "adult_data_processed_test.csv", delimiter=",")
-    single, several = test_auc(adult_model.model_dir, test), test_auc(master.model_dir, test)
+    single, several = auc_on(adult_model.model_dir, test), auc_on(master.model_dir, test)
     assert abs(several - single) <= 0.002, (single, several)
 
     # k-fold across hosts: one OOF prediction per training row, in the channel's row order
