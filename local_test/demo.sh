@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The demo behind `make demo`: train with 5-fold CV on the breast-cancer set, serve the model, ask it.
+# The demo behind `make demo`: train with 5-fold CV on the breast-cancer set, serve the model, ask it;
+# then the lab's story through xgb-byoc: a built-in-style job, a script-mode job, tuning it, compare.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,19 +40,31 @@ echo "-- a bad request: 12 values instead of 30"
 printf '1,2,3,4,5,6,7,8,9,10,11,12\n' >"$test_dir/bad.csv"
 "$here/predict.sh" "$test_dir/bad.csv" || true
 echo
-echo "== 4. the launcher: a built-in-style job and a script-mode job, then the compare table (xgb-byoc)"
+echo "== 4. the launcher (xgb-byoc): a built-in-style k-fold job, a script-mode job, tuning the script, compare"
 bin="$(dirname "${PYTHON:-python3}")"
 export XGB_BYOC_JOBS_DIR="$test_dir/../xgb-byoc-jobs"
 rm -rf "$XGB_BYOC_JOBS_DIR" "$test_dir/../xgb-byoc-output"
+output="$test_dir/../xgb-byoc-output"
 train_csv="$test_dir/input/data/train/breast_cancer_train.csv"
 valid_csv="$test_dir/input/data/validation/breast_cancer_validation.csv"
-"$bin/xgb-byoc" train --train "$train_csv" --validation "$valid_csv" --output "$test_dir/../xgb-byoc-output" --quiet \
-  --hp objective=binary:logistic --hp max_depth=4 --hp eta=0.1 --hp num_round=200 --job-name builtin-demo
-"$bin/xgb-byoc" train --train "$train_csv" --validation "$valid_csv" --output "$test_dir/../xgb-byoc-output" --quiet \
-  --entry-point "$here/../examples/script_mode/train_kfold.py" --hp kfold=5 --hp num_round=500 \
-  --hp early_stopping_rounds=20 --job-name script-demo
+"$bin/xgb-byoc" train --train "$train_csv" --validation "$valid_csv" --output "$output" --quiet \
+  --hp objective=binary:logistic --hp eval_metric=auc --hp max_depth=4 --hp eta=0.1 --hp num_round=300 \
+  --hp kfold=5 --hp early_stopping_rounds=20 --job-name builtin-demo
+script="$here/../examples/script_mode/train_kfold.py"
+"$bin/xgb-byoc" train --train "$train_csv" --validation "$valid_csv" --output "$output" --quiet \
+  --entry-point "$script" --hp kfold=5 --hp num_round=500 --hp early_stopping_rounds=20 --job-name script-demo
 echo
-"$bin/xgb-byoc" compare builtin-demo script-demo --test "$valid_csv"
+echo "-- tuning the script-mode job with the lab's ranges: 4 trials, 2 at a time, Random, seeded"
+"$bin/xgb-byoc" tune --train "$train_csv" --validation "$valid_csv" --output "$output" \
+  --entry-point "$script" --hp kfold=5 --hp num_round=500 --hp early_stopping_rounds=20 \
+  --range max_depth=int:6:9 --range eta=continuous:0.01:0.03 --objective validation:auc \
+  --strategy Random --max-jobs 4 --max-parallel-jobs 2 --seed 0 --job-name demo-tune | tee "$test_dir/tune.log"
+tuning="$(sed -n 's/^tuning job \([^ :]*\) done in.*/\1/p' "$test_dir/tune.log")"
+[ -n "$tuning" ] || { echo "demo: no tuning job name in $test_dir/tune.log" >&2; exit 1; }
+echo
+echo "-- the lab's last step: the built-in model, the script model and the best tuned one, side by side,"
+echo "   on held-out rows that no job saw ($test_dir/test.csv)"
+"$bin/xgb-byoc" compare builtin-demo script-demo "$tuning" --test "$test_dir/test.csv"
 echo
 echo "== 5. the evaluation report of the first job: $test_dir/output/data/report.html"
 echo "   (open it in a browser; local_test/report_screenshot.sh renders it to PNG with headless Chromium)"

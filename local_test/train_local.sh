@@ -12,7 +12,7 @@ test_dir="${TEST_DIR:-$here/test_dir}"
 image="${1:-}"
 python="${PYTHON:-$repo/.venv/bin/python}"
 
-if [ ! -d "$test_dir/input/data/train" ] || [ ! -f "$test_dir/payload.csv" ]; then
+if [ ! -d "$test_dir/input/data/train" ] || [ ! -f "$test_dir/payload.csv" ] || [ ! -f "$test_dir/test.csv" ]; then
   "$python" "$here/make_test_dir.py" --out "$test_dir"
 fi
 rm -rf "$test_dir/model" "$test_dir/output"

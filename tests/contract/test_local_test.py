@@ -27,7 +27,15 @@ def test_train_local_generates_data_and_trains(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert (test_dir / "output" / "success").exists()
     assert (test_dir / "model" / "xgboost-model").exists()
-    assert len((test_dir / "input/data/train/breast_cancer_train.csv").read_text().splitlines()) == 456
+    rows = {  # 60/20/20, stratified: test.csv (outside input/data) is for compare, never trained on
+        name: len((test_dir / path).read_text().splitlines())
+        for name, path in (
+            ("train", "input/data/train/breast_cancer_train.csv"),
+            ("validation", "input/data/validation/breast_cancer_validation.csv"),
+            ("test", "test.csv"),
+        )
+    }
+    assert rows == {"train": 343, "validation": 113, "test": 113}
     metrics = json.loads((test_dir / "output/data/metrics.json").read_text())
     assert metrics["cv:auc"] > 0.97
     if shutil.which("docker") is None:

@@ -4,6 +4,7 @@ objective validation:auc) and the other strategies on a small algorithm-mode job
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -84,6 +85,48 @@ def test_lab_tuning_job_writes_sagemakers_analytics_table(tmp_path: Path, adult_
     # the trials really ran in parallel: some overlapped in time
     spans = sorted((r["TrainingStartTime"], r["TrainingEndTime"]) for r in rows)
     assert any(spans[i + 1][0] < spans[i][1] for i in range(len(spans) - 1))
+
+    # the lab's last step: compare takes the tuning job's name for its best trial
+    best, other = rows[0]["TrainingJobName"], rows[-1]["TrainingJobName"]
+    tuning = best.rsplit("-", 1)[0]  # lab-HHMMSS-NNN: --job-name made unique, as SageMaker needs
+    test_csv = adult_dir / "adult_data_processed_test_wheaders.csv"
+    compared = subprocess.run(
+        [entry_point("xgb-byoc"), "compare", tuning, best, other, "--format", "json", "--test", str(test_csv)],
+        cwd=tmp_path,
+        env={**os.environ, "XGB_BYOC_JOBS_DIR": str(tmp_path / "jobs")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert compared.returncode == 0, compared.stderr
+    assert f"tuning job {tuning}: its best trial is {best}" in compared.stderr
+    columns = json.loads(compared.stdout)
+    by_tuning = [c for c in columns if c["model"] == best]
+    assert len(by_tuning) == 2  # the tuning job, and its best trial by name (no manifest: at 0.5 only)
+    assert by_tuning[0] == by_tuning[1] and by_tuning[0]["auc"] > 0.85
+    assert any(c["model"] == other for c in columns)
+
+
+def test_a_tuning_job_without_a_completed_trial_cannot_be_compared(tmp_path: Path, adult_dir: Path) -> None:
+    jobs = tmp_path / "jobs" / "broken-tune"
+    jobs.mkdir(parents=True)
+    test_csv = adult_dir / "adult_data_processed_test_wheaders.csv"
+    (jobs / "tuning_results.csv").write_text(
+        ",".join(COLUMNS) + "\n6,0.02,broken-tune-001,Failed,,2026-01-01T00:00:00,2026-01-01T00:00:01,1.0\n"
+    )
+    result = subprocess.run(
+        [entry_point("xgb-byoc"), "compare", "broken-tune", "--test", str(test_csv)],
+        cwd=tmp_path,
+        env={**os.environ, "XGB_BYOC_JOBS_DIR": str(tmp_path / "jobs")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "tuning job broken-tune has no completed trial" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_same_seed_same_random_candidates(tmp_path: Path, adult_dir: Path) -> None:

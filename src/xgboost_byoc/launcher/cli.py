@@ -23,12 +23,48 @@ def _metric_definitions(args: argparse.Namespace) -> int:
     return 0
 
 
-def _model_dir(target: Path, scratch: Path) -> Path:
-    """A model directory from a model directory, a job (folder or name), an /opt/ml tree, or a model.tar.gz."""
+TUNING_RESULTS = "tuning_results.csv"
+
+
+def _resolve_target(target: Path) -> Path:
+    """A job or tuning job name → its folder; a tuning job (its folder holds tuning_results.csv, best
+    first) → the folder of its best completed trial. Anything else is returned as it is."""
+    import csv
+
     from xgboost_byoc.launcher.local import JOB_FILE, jobs_root
 
-    if not target.exists() and (jobs_root() / str(target) / JOB_FILE).is_file():
-        target = jobs_root() / str(target)
+    if not target.exists():
+        named = jobs_root() / str(target)
+        if (named / JOB_FILE).is_file() or (named / TUNING_RESULTS).is_file():
+            target = named
+    results = target / TUNING_RESULTS
+    if not results.is_file() or (target / JOB_FILE).is_file():
+        return target
+    with results.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    best = next((r for r in rows if r.get("TrainingJobStatus") == "Completed" and r.get("FinalObjectiveValue")), None)
+    if best is None:
+        raise XgbByocError(f"tuning job {target.name} has no completed trial with an objective value ({results})")
+    for folder in (target.parent / best["TrainingJobName"], jobs_root() / best["TrainingJobName"]):
+        if (folder / JOB_FILE).is_file():
+            print(
+                f"tuning job {target.name}: its best trial is {best['TrainingJobName']}"
+                f" (objective {best['FinalObjectiveValue']})",
+                file=sys.stderr,
+            )
+            return folder
+    raise XgbByocError(
+        f"the best trial of tuning job {target.name}, {best['TrainingJobName']}, has no job folder here; "
+        "for a SageMaker tuning job, download its model.tar.gz and give that"
+    )
+
+
+def _model_dir(target: Path, scratch: Path) -> Path:
+    """A model directory from a model directory, a job or tuning job (folder or name; a tuning job gives
+    its best trial), an /opt/ml tree, or a model.tar.gz."""
+    from xgboost_byoc.launcher.local import JOB_FILE
+
+    target = _resolve_target(target)
     if (target / JOB_FILE).is_file():
         job = json.loads((target / JOB_FILE).read_text())
         if not job.get("ModelArtifacts"):
@@ -47,18 +83,30 @@ def _model_dir(target: Path, scratch: Path) -> Path:
     raise XgbByocError(f"{target} is neither a model directory, a job directory nor a model.tar.gz")
 
 
+def _load_any_model(folder: Path) -> Any:
+    """The model in ``folder`` as the server would load it: a manifest's, or one native model file
+    (``xgboost-model``, ``*.json``, ``*.ubj``, as script mode saves them); a pickle only with
+    XGB_BYOC_ALLOW_PICKLE=true."""
+    import os
+
+    from xgboost_byoc.serving.predictor import load_predictor
+    from xgboost_byoc.serving.settings import _bool
+
+    return load_predictor(folder, allow_pickle=_bool(os.environ, "XGB_BYOC_ALLOW_PICKLE")).model
+
+
 def _report(args: argparse.Namespace) -> int:
     import tempfile
     import time
 
     from xgboost_byoc import report
-    from xgboost_byoc.artifacts import load_model, write_atomic
+    from xgboost_byoc.artifacts import write_atomic
     from xgboost_byoc.config import Channel
     from xgboost_byoc.data import read_channel
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
-        model = load_model(_model_dir(Path(args.model), Path(scratch)))
+        model = _load_any_model(_model_dir(Path(args.model), Path(scratch)))
         data = read_channel(Channel("data", args.content_type), Path(args.data), csv_header=args.csv_header)
         inputs = report.inputs_for_model(model, data, source=str(args.data))
         out = Path(args.out)
@@ -74,7 +122,6 @@ def _report(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     import tempfile
 
-    from xgboost_byoc.artifacts import load_model
     from xgboost_byoc.config import Channel
     from xgboost_byoc.data import read_channel
     from xgboost_byoc.report import compare
@@ -83,8 +130,9 @@ def _compare(args: argparse.Namespace) -> int:
     models = []
     with tempfile.TemporaryDirectory() as scratch:
         for i, target in enumerate(args.models):
-            folder = _model_dir(Path(target), Path(scratch) / str(i))
-            models.append((Path(target).name.removesuffix(".tar.gz"), load_model(folder)))
+            resolved = _resolve_target(Path(target))
+            folder = _model_dir(resolved, Path(scratch) / str(i))
+            models.append((resolved.name.removesuffix(".tar.gz"), _load_any_model(folder)))
         columns = compare.compare(models, data)
     print(compare.render(columns, args.format))
     return 0
@@ -257,7 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp = commands.add_parser(
         "report",
         help="write the HTML evaluation report of a model on a labelled data set",
-        description="MODEL_OR_JOB is a model directory, a job directory (with model/) or a model.tar.gz. "
+        description="MODEL_OR_JOB is a model directory, a job (name or folder), a tuning job (its best trial) "
+        "or a model.tar.gz. "
         "DATA is a file or folder with the label in column 1 (CSV, libsvm or parquet).",
     )
     rp.add_argument("model", metavar="MODEL_OR_JOB")
@@ -341,7 +390,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     cp = commands.add_parser("compare", help="precision / recall / F1 of several models side by side on a test set")
     cp.add_argument(
-        "models", nargs="+", metavar="JOB_OR_MODEL", help="job names or folders, model folders, model.tar.gz"
+        "models",
+        nargs="+",
+        metavar="JOB_OR_MODEL",
+        help="job names or folders, tuning jobs (their best trial), model folders, model.tar.gz",
     )
     cp.add_argument("--test", required=True, help="labelled test data (label in column 1)")
     cp.add_argument("--format", default="table", choices=("table", "csv", "json"))
