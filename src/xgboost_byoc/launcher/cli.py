@@ -90,9 +90,9 @@ def _load_any_model(folder: Path) -> Any:
     import os
 
     from xgboost_byoc.serving.predictor import load_predictor
-    from xgboost_byoc.serving.settings import _bool
+    from xgboost_byoc.serving.settings import env_flag
 
-    return load_predictor(folder, allow_pickle=_bool(os.environ, "XGB_BYOC_ALLOW_PICKLE")).model
+    return load_predictor(folder, allow_pickle=env_flag(os.environ, "XGB_BYOC_ALLOW_PICKLE")).model
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -46,7 +46,7 @@ def _int(environ: Mapping[str, str], name: str, default: int, low: int = 1) -> i
     return value
 
 
-def _bool(environ: Mapping[str, str], name: str) -> bool:
+def env_flag(environ: Mapping[str, str], name: str) -> bool:
     raw = environ.get(name, "").strip().lower()
     if raw in ("", "false", "0"):
         return False
@@ -96,6 +96,6 @@ class Settings:
             max_payload_mb=payload,
             default_output=output,
             threads=_int(env, "XGB_BYOC_PREDICT_THREADS", max(1, cpus // workers)),
-            allow_pickle=_bool(env, "XGB_BYOC_ALLOW_PICKLE"),
+            allow_pickle=env_flag(env, "XGB_BYOC_ALLOW_PICKLE"),
             serve_user=env.get("XGB_BYOC_SERVE_USER", "").strip() or None,
         )
