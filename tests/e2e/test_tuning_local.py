@@ -52,6 +52,19 @@ def tune(workdir: Path, adult_dir: Path, *args: str) -> tuple[subprocess.Complet
     return result, rows
 
 
+def compare(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``xgb-byoc compare`` over the jobs folder that ``tune(workdir, ...)`` filled."""
+    return subprocess.run(
+        [entry_point("xgb-byoc"), "compare", *args],
+        cwd=workdir,
+        env={**os.environ, "XGB_BYOC_JOBS_DIR": str(workdir / "jobs")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 LAB = [
     "--entry-point",
     str(SCRIPTS / "lab_train.py"),
@@ -90,15 +103,7 @@ def test_lab_tuning_job_writes_sagemakers_analytics_table(tmp_path: Path, adult_
     best, other = rows[0]["TrainingJobName"], rows[-1]["TrainingJobName"]
     tuning = best.rsplit("-", 1)[0]  # lab-HHMMSS-NNN: --job-name made unique, as SageMaker needs
     test_csv = adult_dir / "adult_data_processed_test_wheaders.csv"
-    compared = subprocess.run(
-        [entry_point("xgb-byoc"), "compare", tuning, best, other, "--format", "json", "--test", str(test_csv)],
-        cwd=tmp_path,
-        env={**os.environ, "XGB_BYOC_JOBS_DIR": str(tmp_path / "jobs")},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    compared = compare(tmp_path, tuning, best, other, "--format", "json", "--test", str(test_csv))
     assert compared.returncode == 0, compared.stderr
     assert f"tuning job {tuning}: its best trial is {best}" in compared.stderr
     columns = json.loads(compared.stdout)
@@ -115,15 +120,7 @@ def test_a_tuning_job_without_a_completed_trial_cannot_be_compared(tmp_path: Pat
     (jobs / "tuning_results.csv").write_text(
         ",".join(COLUMNS) + "\n6,0.02,broken-tune-001,Failed,,2026-01-01T00:00:00,2026-01-01T00:00:01,1.0\n"
     )
-    result = subprocess.run(
-        [entry_point("xgb-byoc"), "compare", "broken-tune", "--test", str(test_csv)],
-        cwd=tmp_path,
-        env={**os.environ, "XGB_BYOC_JOBS_DIR": str(tmp_path / "jobs")},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = compare(tmp_path, "broken-tune", "--test", str(test_csv))
     assert result.returncode != 0
     assert "tuning job broken-tune has no completed trial" in result.stderr
     assert "Traceback" not in result.stderr
