@@ -3,6 +3,7 @@ XGBoost's tracker; the Adult splits; failures that must end (bounded) with a mes
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import time
@@ -201,3 +202,34 @@ def test_sharded_channels_use_every_row_of_each_host_once(tmp_path: Path) -> Non
     assert oof.shape[0] == 657 and np.array_equal(oof[:, 0], np.arange(657))
     assert np.array_equal(oof[:, 1], np.concatenate(shards))  # the first host's rows, then the second's
     assert json.loads((trees[0].model_dir / "manifest.json").read_text())["training_rows"] == 657
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])  # a float64 midpoint is a float32 value half the time
+def test_a_threshold_chosen_on_validation_across_hosts_is_a_float32_value(tmp_path: Path, seed: int) -> None:
+    """Without k-fold the threshold comes from the gathered validation predictions, which travel as
+    float64: they come back as the float32 XGBoost made, so the threshold is the one a single process
+    picks from the model's own (float32) predictions, and served float32 predictions split the same."""
+    import xgboost as xgb
+
+    from xgboost_byoc.evaluation import best_threshold
+
+    trees = host_trees(tmp_path, 2)
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(int)
+    body = "\n".join(",".join([str(label), *(f"{v:.5f}" for v in row)]) for label, row in zip(y, X, strict=True))
+    for tree in trees:
+        tree.hyperparameters({"objective": "binary:logistic", "num_round": "10"})
+        small_tree(tree)
+        tree.channel("validation", [("validation.csv", body + "\n")])
+    results = run_hosts(trees, timeout=300, env=SHORT)
+    assert all(r.returncode == 0 for r in results), results[0].stdout[-2000:]
+    threshold = json.loads((trees[0].model_dir / "manifest.json").read_text())["threshold"]
+    assert threshold["source"].startswith("validation channel")
+    booster = xgb.Booster()
+    booster.load_model(bytearray((trees[0].model_dir / "xgboost-model").read_bytes()))
+    valid = np.loadtxt(io.StringIO(body), delimiter=",", dtype=np.float32)
+    prob = booster.inplace_predict(valid[:, 1:])
+    assert prob.dtype == np.float32
+    assert threshold["value"] == best_threshold(valid[:, 0], prob, "macro_f1")[0]
+    assert float(np.float32(threshold["value"])) == threshold["value"]

@@ -224,14 +224,18 @@ def _gather(
             oof_margin=where_gather(cluster, where, cv.oof_margin, axis=1).astype(np.float32),
             fold_ids=[where_gather(cluster, where, ids).astype(np.int32) for ids in cv.fold_ids],
         )
+    # predictions travel as float64 and come back as the float32 XGBoost made (losslessly), so a
+    # threshold chosen on them is a float32 value, as on one host
     if trained.train_prediction is not None:
-        trained.train_prediction = where_gather(cluster, where, trained.train_prediction)
+        trained.train_prediction = where_gather(cluster, where, trained.train_prediction).astype(np.float32)
     gathered_train = where.gather_dataset(cluster, train)
     gathered_valid = None
     if valid is not None:
         gathered_valid = place["validation"].gather_dataset(cluster, valid)
         assert trained.valid_prediction is not None
-        trained.valid_prediction = where_gather(cluster, place["validation"], trained.valid_prediction)
+        trained.valid_prediction = where_gather(cluster, place["validation"], trained.valid_prediction).astype(
+            np.float32
+        )
     return gathered_train, gathered_valid, cv
 
 
