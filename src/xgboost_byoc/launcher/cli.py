@@ -60,11 +60,10 @@ def _resolve_target(target: Path) -> Path:
 
 
 def _model_dir(target: Path, scratch: Path) -> Path:
-    """A model directory from a model directory, a job or tuning job (folder or name; a tuning job gives
-    its best trial), an /opt/ml tree, or a model.tar.gz."""
+    """A model directory from a model directory, a job folder (``_resolve_target`` turns names and tuning
+    jobs into one), an /opt/ml tree, or a model.tar.gz."""
     from xgboost_byoc.launcher.local import JOB_FILE
 
-    target = _resolve_target(target)
     if (target / JOB_FILE).is_file():
         job = json.loads((target / JOB_FILE).read_text())
         if not job.get("ModelArtifacts"):
@@ -106,7 +105,7 @@ def _report(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
-        model = _load_any_model(_model_dir(Path(args.model), Path(scratch)))
+        model = _load_any_model(_model_dir(_resolve_target(Path(args.model)), Path(scratch)))
         data = read_channel(Channel("data", args.content_type), Path(args.data), csv_header=args.csv_header)
         inputs = report.inputs_for_model(model, data, source=str(args.data))
         out = Path(args.out)

@@ -203,11 +203,11 @@ def _thin(x: np.ndarray, y: np.ndarray, limit: int = CURVE_POINTS) -> tuple[np.n
     return x[keep], y[keep]
 
 
-def _thinned_note(points: int, number: str) -> str:
-    if points <= CURVE_POINTS:
+def _thinned_note(plotted: int, points: int, number: str) -> str:
+    if plotted == points:
         return ""
     return (
-        f'<p class="note">The curve is drawn through {CURVE_POINTS:,} of its {points:,} points, spread along'
+        f'<p class="note">The curve is drawn through {plotted:,} of its {points:,} points, spread along'
         f" its length; the {number} above uses every row.</p>"
     )
 
@@ -357,8 +357,9 @@ def _binary_sections(inputs: ReportInputs) -> list[str]:
             )
         )
     (fpr, tpr, auc), (recall, precision, ap) = inputs.binary_curves
+    roc_x, roc_y = _thin(fpr, tpr)
     roc = _figure(
-        [_line(*_thin(fpr, tpr), "ROC"), _diagonal("chance")],
+        [_line(roc_x, roc_y, "ROC"), _diagonal("chance")],
         _axes(f"ROC curve — AUC {auc:.4f}", "false positive rate", "true positive rate"),
     )
     parts.append(
@@ -367,11 +368,12 @@ def _binary_sections(inputs: ReportInputs) -> list[str]:
             "ROC curve",
             f'<p class="figure-number">AUC <span data-value="{auc:.17g}">{auc:.4f}</span></p>',
             roc,
-            _thinned_note(len(fpr), "AUC"),
+            _thinned_note(len(roc_x), len(fpr), "AUC"),
         )
     )
+    pr_x, pr_y = _thin(recall, precision)
     pr = _figure(
-        [_line(*_thin(recall, precision), "precision-recall", line={"shape": "hv"})],
+        [_line(pr_x, pr_y, "precision-recall", line={"shape": "hv"})],
         _axes(f"Precision-recall curve — AP {ap:.4f}", "recall", "precision"),
     )
     parts.append(
@@ -380,7 +382,7 @@ def _binary_sections(inputs: ReportInputs) -> list[str]:
             "Precision-recall curve",
             f'<p class="figure-number">average precision <span data-value="{ap:.17g}">{ap:.4f}</span></p>',
             pr,
-            _thinned_note(len(recall), "average precision"),
+            _thinned_note(len(pr_x), len(recall), "average precision"),
         )
     )
     cuts = np.linspace(0.01, 0.99, 99)
