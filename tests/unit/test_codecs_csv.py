@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -81,6 +83,23 @@ def test_a_large_body_is_read_by_pyarrow_to_the_exact_float32_values(large_body:
     assert X is not None and X.dtype == np.float32 and X.flags.c_contiguous
     assert np.array_equal(X, expected, equal_nan=True)
     assert np.array_equal(codecs.decode_csv(data, 13), expected, equal_nan=True)
+
+
+def test_a_body_of_several_pyarrow_blocks_is_read_whole_and_in_order(
+    large_body: tuple[bytes, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyarrow hands a body over in blocks (1 MB each in the server); 4 KB blocks here make ~30 of them."""
+    small_blocks = pacsv.ReadOptions(autogenerate_column_names=True, use_threads=False, block_size=4096)
+    monkeypatch.setattr(codecs, "_ARROW_READ", small_blocks)
+    data, expected = large_body
+    assert len(list(pacsv.open_csv(pa.py_buffer(data), read_options=small_blocks))) > 10
+    X = codecs.read_csv_arrow(data, 13)
+    assert X is not None and X.dtype == np.float32 and X.flags.c_contiguous
+    assert np.array_equal(X, expected, equal_nan=True)
+    lines = data.decode().splitlines()
+    lines[900] = "abc" + lines[900][lines[900].index(",") :]  # a bad cell in a late block: the located 400
+    with pytest.raises(HttpError, match=r"line 901, column 1: 'abc' is not a number"):
+        codecs.decode_csv(("\n".join(lines) + "\n").encode(), 13)
 
 
 @pytest.mark.parametrize(
