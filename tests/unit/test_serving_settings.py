@@ -77,3 +77,14 @@ def test_serve_user_becomes_the_workers_uid_and_gid() -> None:
 def test_unknown_serve_user_is_a_clear_error() -> None:
     with pytest.raises(UserError, match="XGB_BYOC_SERVE_USER='no-such-user': no such user"):
         gunicorn_options(Settings.from_env({"XGB_BYOC_SERVE_USER": "no-such-user"}))
+
+
+def test_worker_heartbeat_files_live_in_shared_memory_when_it_is_writable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xgboost_byoc.serving import server
+
+    monkeypatch.setattr(server, "SHM", str(tmp_path))
+    assert gunicorn_options(Settings.from_env({}))["worker_tmp_dir"] == str(tmp_path)
+    monkeypatch.setattr(server, "SHM", str(tmp_path / "absent"))
+    assert "worker_tmp_dir" not in gunicorn_options(Settings.from_env({}))  # gunicorn's default: the temp dir

@@ -22,6 +22,7 @@ from xgboost_byoc.errors import UserError, XgbByocError
 
 log = logging.getLogger("xgboost_byoc.serve")
 WORKER_BOOT_ERROR = 3  # gunicorn halts the server when a worker exits with this code
+SHM = "/dev/shm"
 
 
 def gunicorn_options(settings: Any) -> dict[str, Any]:
@@ -38,6 +39,10 @@ def gunicorn_options(settings: Any) -> dict[str, Any]:
         "proc_name": "xgboost-byoc-serve",
         "control_socket_disable": True,  # gunicorn >= 25.1 opens a control socket in $HOME otherwise
     }
+    # Each worker touches a heartbeat file several times per request; in a container /tmp is the image's
+    # overlay filesystem, where that metadata write can stall a worker (gunicorn's docs advise /dev/shm).
+    if os.path.isdir(SHM) and os.access(SHM, os.W_OK):
+        options["worker_tmp_dir"] = SHM
     if settings.serve_user and os.geteuid() == 0:  # workers drop root; the master keeps the port
         import pwd
 
