@@ -120,6 +120,11 @@ def test_a_body_of_several_pyarrow_blocks_is_read_whole_and_in_order(
             lambda lines: [*lines[:9], "inf" + lines[9][lines[9].index(",") :], *lines[10:]],
             "row 10, column 1 is infinite",
         ),
+        (lambda lines: [*lines[:299], "", *lines[299:]], "line 300 is blank"),
+        (lambda lines: [*lines[:299], " \t", *lines[299:]], "line 300 is blank"),
+        (lambda lines: [*lines[:299], "\r", *lines[299:]], "line 300 is blank"),
+        (lambda lines: [*lines, ""], "line 1001 is blank"),
+        (lambda lines: ["", *lines], "line 1 is blank"),
     ],
 )
 def test_a_large_bad_body_gets_the_same_located_error_as_a_small_one(
@@ -150,3 +155,15 @@ def test_a_leading_utf8_bom_is_skipped_by_both_readers(monkeypatch: pytest.Monke
             decode(b"\xef\xbb\xbf\n1,2,3\n", min_bytes, monkeypatch)
             == "line 1 is blank: send one record per line, with no blank lines"
         )
+
+
+@pytest.mark.parametrize(("where", "line"), [(0, 1), (400, 401), (2000, 2001)])
+def test_a_blank_line_is_refused_for_a_one_feature_model_too(where: int, line: int) -> None:
+    """With one feature a blank line would read as one missing value: it is refused, as for every model."""
+    lines = [f"{v:.9g}" for v in np.random.default_rng(5).normal(size=2000)]
+    lines.insert(where, "")
+    data = ("\n".join(lines) + "\n").encode()
+    assert len(data) >= codecs.ARROW_MIN_BYTES
+    with pytest.raises(HttpError, match=f"line {line} is blank"):
+        codecs.decode_csv(data, 1)
+    assert codecs.decode_csv(data.replace(b"\n\n", b"\n").removeprefix(b"\n"), 1).shape == (2000, 1)
