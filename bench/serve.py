@@ -8,8 +8,9 @@ The model is the lab's built-in one (800 trees, Adult), trained here by the `tra
 - server time of a 1000-row CSV vs the in-process predict of the same rows, measured in PAIRS: one
   request (connect, send, read the whole answer), then one in-process ``inplace_predict``, again and
   again, so that both halves of every pair see the same moment of this noisy machine (rounds of seconds
-  each drifted apart by up to 2x). The in-process decode and encode of the same body are timed too, so
-  the figures say where the server's extra time goes;
+  each drifted apart by up to 2x). The in-process decode and encode of the same body are timed too, and a
+  ``GET /ping`` in the same pairs (HTTP, gunicorn and Flask doing no work), so the figures say where the
+  server's extra time goes;
 - memory per worker: RSS and PSS (shared pages split between the processes sharing them).
 
 Targets (issue 3), against AWS's XGBoost container measured on the same 2-core machine (1 row c=8:
@@ -95,26 +96,33 @@ def one_request(port: int, request: bytes) -> bytes:
 
 def paired_server_time(
     port: int, body: bytes, model_dir: Path, rows: np.ndarray, pairs: int
-) -> list[tuple[float, float]]:
-    """(server seconds, in-process predict seconds) for ``pairs`` back-to-back pairs."""
+) -> tuple[list[tuple[float, float]], list[float]]:
+    """(server seconds, in-process predict seconds) for ``pairs`` back-to-back pairs, and the seconds of a
+    ``GET /ping`` sent after each pair's predict: what HTTP, gunicorn and Flask cost with no work at all,
+    at the same moment of the machine."""
     import xgboost as xgb
 
     booster = xgb.Booster()
     booster.load_model(bytearray((model_dir / "xgboost-model").read_bytes()))
     booster.set_param({"nthread": 1})
     request = request_bytes(port, body)
+    ping = f"GET /ping HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()
     answer = one_request(port, request)
     if not answer.startswith(b"HTTP/1.1 200") or answer.count(b"\n") < len(rows):
         sys.exit(f"the 1000-row request was not answered with 1000 lines: {answer[:300]!r}")
     booster.inplace_predict(rows)
-    result = []
+    result, pings = [], []
     for _ in range(pairs):
         started = time.perf_counter()
         one_request(port, request)
         middle = time.perf_counter()
         booster.inplace_predict(rows)
-        result.append((middle - started, time.perf_counter() - middle))
-    return result
+        ended = time.perf_counter()
+        one_request(port, ping)
+        pings.append(time.perf_counter() - ended)
+        booster.inplace_predict(rows)  # so that every request, /ping too, comes after a predict
+        result.append((middle - started, ended - middle))
+    return result, pings
 
 
 def codec_times(body: bytes, model_dir: Path) -> tuple[float, float]:
@@ -247,7 +255,7 @@ def main() -> None:
                 "1 row c=8": wrk(port, one, 8, args.seconds, workdir),
                 "1000 rows c=4": wrk(port, thousand, 4, args.seconds, workdir),
             }
-            pairs = paired_server_time(port, thousand.read_bytes(), base / "model", test[:1000], args.pairs)
+            pairs, pings = paired_server_time(port, thousand.read_bytes(), base / "model", test[:1000], args.pairs)
             memory_after = worker_memory(proc.pid)
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -269,7 +277,8 @@ def main() -> None:
         f"\n1000-row CSV, {len(pairs)} pairs (one request, then one in-process predict): server time median "
         f"{remote * 1e3:.2f} ms, in-process predict median {local * 1e3:.2f} ms"
         f"\n  median of the pairs' ratios {ratio:.2f}x (target <= 1.5x); "
-        f"in-process decode {decode * 1e3:.2f} ms + encode {encode * 1e3:.2f} ms of the same body"
+        f"in-process decode {decode * 1e3:.2f} ms + encode {encode * 1e3:.2f} ms of the same body;"
+        f"\n  a GET /ping in the same pairs (connection, gunicorn, Flask, no work) {statistics.median(pings) * 1e3:.2f} ms"
     )
     print(f"1 row p99 at c=8: {runs['1 row c=8']['p99']:.2f} ms (target <= 10 ms)")
     for (pid, rss, pss), (_, rss_after, pss_after) in zip(memory, memory_after, strict=True):
