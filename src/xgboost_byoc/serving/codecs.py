@@ -98,12 +98,13 @@ def read_csv_arrow(body: bytes, n_features: int) -> np.ndarray | None:
         reader = pacsv.open_csv(pa.py_buffer(body), read_options=_ARROW_READ, convert_options=convert)
         if len(reader.schema) != n_features:
             return None
-        blocks = [np.asarray(batch.to_tensor(null_to_nan=True, row_major=True)) for batch in reader]
+        # float32 block by block: at most one block's float64 copy is alive at a time
+        blocks = [np.asarray(b.to_tensor(null_to_nan=True, row_major=True)).astype(np.float32) for b in reader]
     except pa.ArrowInvalid:
         return None
     if not blocks:
         return None
-    return (blocks[0] if len(blocks) == 1 else np.concatenate(blocks)).astype(np.float32)
+    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
 
 @functools.lru_cache(maxsize=8)
