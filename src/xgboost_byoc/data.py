@@ -427,7 +427,10 @@ def _check_finite(ds: Dataset) -> None:
             row = int(np.flatnonzero(np.isinf(ds.X.toarray()).any(axis=1))[0])
         else:
             row = int(np.flatnonzero(np.isinf(values).any(axis=1))[0])
-        raise UserError(f"{ds.locate(row)}: a feature is infinite; use an empty cell for a missing value")
+        raise UserError(
+            f"{ds.locate(row)}: a feature is infinite or beyond float32's range (over 3.4e38 in magnitude); "
+            "use an empty cell for a missing value"
+        )
 
 
 def check_labels(ds: Dataset, objective: str, num_class: int | None, *, channel: str) -> None:

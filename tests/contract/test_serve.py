@@ -198,6 +198,14 @@ BAD = [
     ("blank line", lambda r: (row_text(r) + "\n\n" + row_text(r)).encode(), "text/csv", {}, 400, "line 2 is blank"),
     ("infinite value", lambda r: row_text(r, third="inf").encode(), "text/csv", {}, 400, "row 1, column 3 is infinite"),
     (
+        "value beyond float32",
+        lambda r: row_text(r, third="1e39").encode(),
+        "text/csv",
+        {},
+        400,
+        "row 1, column 3 is infinite or beyond float32's range (over 3.4e38 in magnitude)",
+    ),
+    (
         "unsupported content type",
         lambda r: b"<x/>",
         "application/xml",
@@ -238,6 +246,22 @@ BAD = [
         {},
         400,
         'row 1, column 1: "x" is not a number',
+    ),
+    (
+        "libsvm value beyond float32",
+        lambda r: b"0 0:1 3:-1e39\n",
+        "text/libsvm",
+        {},
+        400,
+        "the libsvm body holds an infinite value or one beyond float32's range",
+    ),
+    (
+        "json value beyond float32",
+        lambda r: json.dumps({"instances": [[*r[0, :2].tolist(), 1e39, *r[0, 3:].tolist()]]}).encode(),
+        "application/json",
+        {},
+        400,
+        "row 1, column 3 is infinite or beyond float32's range",
     ),
     (
         "libsvm index beyond the model",

@@ -141,6 +141,12 @@ def test_infinite_feature_is_rejected(tmp_path: Path) -> None:
         read(tmp_path)
 
 
+def test_a_feature_beyond_float32_is_rejected_and_the_message_says_why(tmp_path: Path) -> None:
+    write(tmp_path, "a.csv", "1,2\n0,3\n1,-1e39\n")  # finite, but float32 (what XGBoost holds) ends at 3.4e38
+    with pytest.raises(UserError, match=r"train/a.csv line 3: a feature is infinite or beyond float32's range"):
+        read(tmp_path)
+
+
 def test_libsvm_matches_xgboosts_own_parser(tmp_path: Path) -> None:
     import warnings
 

@@ -65,7 +65,10 @@ def check_matrix(X: np.ndarray, n_features: int) -> np.ndarray:
     inf = np.isinf(X)
     if inf.any():
         row, col = (int(i) for i in np.argwhere(inf)[0])
-        raise _bad(f"row {row + 1}, column {col + 1} is infinite; use an empty value (or null/nan) for missing")
+        raise _bad(
+            f"row {row + 1}, column {col + 1} is infinite or beyond float32's range (over 3.4e38 in magnitude); "
+            "use an empty value (or null/nan) for missing"
+        )
     return X
 
 
@@ -217,7 +220,10 @@ def decode_libsvm(body: bytes, n_features: int) -> Any:
     except UserError as exc:
         raise _bad(exc.message) from None
     if np.isinf(matrix.data).any():
-        raise _bad("the libsvm body holds an infinite value; leave missing values out")
+        raise _bad(
+            "the libsvm body holds an infinite value or one beyond float32's range (over 3.4e38 in magnitude); "
+            "leave missing values out"
+        )
     return matrix
 
 
