@@ -248,6 +248,14 @@ BAD = [
         'row 1, column 1: "x" is not a number',
     ),
     (
+        "json boolean",  # numpy.array alone would read it as 1.0 (and refuse it only beside a bad cell)
+        lambda r: json.dumps({"instances": [[*r[0, :2].tolist(), True, *r[0, 3:].tolist()]]}).encode(),
+        "application/json",
+        {},
+        400,
+        "row 1, column 3: true is not a number (send 1 or 0)",
+    ),
+    (
         "libsvm value beyond float32",
         lambda r: b"0 0:1 3:-1e39\n",
         "text/libsvm",

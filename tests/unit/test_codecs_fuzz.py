@@ -142,3 +142,27 @@ def test_bodies_without_blank_lines_pass(body: bytes) -> None:
     from xgboost_byoc.serving.codecs import decode_csv
 
     assert decode_csv(body, 2).shape == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", b"[[true, 1, 2, 3]]"),  # numpy.array alone reads this true as 1.0
+        ("application/json", b'[[true, "x", 2, 3]]'),  # ... and refuses it only beside a bad cell
+        ("application/json", b'{"instances": [{"features": [1, 2, 3, false]}]}'),
+        ("application/jsonlines", b"[1, 2, 3, 4]\n[true, 1, 2, 3]\n"),
+        ("application/jsonlines", b'{"features": [1, 2, 3, false]}\n'),
+    ],
+)
+def test_a_json_boolean_is_refused_whatever_the_other_cells_hold(content_type: str, body: bytes) -> None:
+    from xgboost_byoc.errors import HttpError
+
+    with pytest.raises(HttpError, match=r"row \d, column \d: (true|false) is not a number \(send 1 or 0\)"):
+        DECODERS[content_type](body, N_FEATURES)
+
+
+def test_true_outside_the_rows_changes_nothing() -> None:
+    from xgboost_byoc.serving.codecs import decode_json
+
+    X = decode_json(b'{"instances": [[1, 2, 3, 4.5]], "note": "true"}', N_FEATURES)
+    assert X.dtype == np.float32 and X.tolist() == [[1, 2, 3, 4.5]]

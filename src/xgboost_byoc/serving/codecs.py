@@ -15,6 +15,7 @@ error for the same body.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
@@ -147,7 +148,9 @@ def _csv_error(message: str) -> HttpError:
     return _bad(f"cannot parse the CSV body: {message.splitlines()[0]}")
 
 
-def _rows_to_matrix(rows: Any, n_features: int, what: str) -> np.ndarray:
+def _rows_to_matrix(rows: Any, n_features: int, what: str, *, may_hold_booleans: bool) -> np.ndarray:
+    """``may_hold_booleans``: the body has a ``true``/``false`` token, so every cell is checked one by one
+    (``numpy.array`` would quietly take ``true`` for 1.0, where a cell-by-cell read refuses it)."""
     if not isinstance(rows, list) or not rows:
         raise _bad(f"{what} must be a non-empty list of rows")
     if not isinstance(rows[0], list):  # a single row given as a flat list of numbers
@@ -159,17 +162,25 @@ def _rows_to_matrix(rows: Any, n_features: int, what: str) -> np.ndarray:
         lengths = [len(r) for r in rows]
         odd = next(i for i, n in enumerate(lengths) if n != lengths[0])
         raise _bad(f"{what}: row {odd + 1} has {lengths[odd]} values but row 1 has {lengths[0]}")
-    try:
-        X = np.array(rows, dtype=np.float32)
-    except (TypeError, ValueError):
+    X = None
+    if not may_hold_booleans:
+        with contextlib.suppress(TypeError, ValueError):  # a cell numpy cannot read: the cell-by-cell read says which
+            X = np.array(rows, dtype=np.float32)
+    if X is None:
         X = np.array([[_json_cell(v, i, j) for j, v in enumerate(r)] for i, r in enumerate(rows)], dtype=np.float32)
     return check_matrix(X, n_features)
+
+
+def _may_hold_booleans(body: bytes) -> bool:
+    return b"true" in body or b"false" in body
 
 
 def _json_cell(value: Any, row: int, col: int) -> float:
     if value is None:
         return float("nan")
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+    if isinstance(value, bool):
+        raise _bad(f"row {row + 1}, column {col + 1}: {json.dumps(value)} is not a number (send 1 or 0)")
+    if not isinstance(value, (int, float, str)):
         raise _bad(f"row {row + 1}, column {col + 1}: {json.dumps(value)} is not a number")
     try:
         return float(value)
@@ -200,7 +211,7 @@ def decode_json(body: bytes, n_features: int) -> np.ndarray:
         document = document["instances"]
     if isinstance(document, list):
         document = [_features_of(r) for r in document]
-    return _rows_to_matrix(document, n_features, "the JSON body")
+    return _rows_to_matrix(document, n_features, "the JSON body", may_hold_booleans=_may_hold_booleans(body))
 
 
 def decode_jsonlines(body: bytes, n_features: int) -> np.ndarray:
@@ -208,7 +219,7 @@ def decode_jsonlines(body: bytes, n_features: int) -> np.ndarray:
     rows = [_features_of(_load_json(line, f"line {i}")) for i, line in enumerate(body.splitlines(), start=1)]
     if any(not isinstance(r, list) or (r and isinstance(r[0], list)) for r in rows):
         raise _bad('each JSON line must be one row: a list of numbers or {"features": [...]}')
-    return _rows_to_matrix(rows, n_features, "the JSON lines")
+    return _rows_to_matrix(rows, n_features, "the JSON lines", may_hold_booleans=_may_hold_booleans(body))
 
 
 def decode_libsvm(body: bytes, n_features: int) -> Any:
