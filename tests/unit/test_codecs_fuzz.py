@@ -166,3 +166,19 @@ def test_true_outside_the_rows_changes_nothing() -> None:
 
     X = decode_json(b'{"instances": [[1, 2, 3, 4.5]], "note": "true"}', N_FEATURES)
     assert X.dtype == np.float32 and X.tolist() == [[1, 2, 3, 4.5]]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", b"[[[1, 2, 3, 4]]]"),
+        ("application/json", b'{"instances": [[[1, 2, 3, 4]], [[5, 6, 7, 8]]]}'),
+        ("application/jsonlines", b"[[1, 2, 3, 4]]\n"),
+    ],
+)
+def test_rows_of_lists_are_refused_as_such(content_type: str, body: bytes) -> None:
+    """numpy reads [[[1, 2, 3, 4]]] as a 1x1x4 cube; the answer says what is wrong, not "no rows"."""
+    from xgboost_byoc.errors import HttpError
+
+    with pytest.raises(HttpError, match=r"(each row must be a flat list of numbers|each JSON line must be one row)"):
+        DECODERS[content_type](body, N_FEATURES)

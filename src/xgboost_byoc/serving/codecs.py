@@ -59,7 +59,9 @@ def _check_blank_lines(body: bytes) -> None:
 
 def check_matrix(X: np.ndarray, n_features: int) -> np.ndarray:
     """A dense float32 matrix of the model's width with no infinite values, or a 400."""
-    if X.ndim != 2 or X.shape[0] == 0:
+    if X.ndim != 2:
+        raise _bad(f"the request must be a table of rows and columns, not {X.ndim}-dimensional")
+    if X.shape[0] == 0:
         raise _bad("the request holds no rows")
     if n_features > 0 and X.shape[1] != n_features:  # 0: a model_fn model of unknown width
         raise _bad(f"each row needs {n_features} features (no label column); this request has {X.shape[1]}")
@@ -168,6 +170,8 @@ def _rows_to_matrix(rows: Any, n_features: int, what: str, *, may_hold_booleans:
             X = np.array(rows, dtype=np.float32)
     if X is None:
         X = np.array([[_json_cell(v, i, j) for j, v in enumerate(r)] for i, r in enumerate(rows)], dtype=np.float32)
+    if X.ndim > 2:  # every cell a list of the same length: numpy made a cube of it
+        raise _bad(f"{what}: each row must be a flat list of numbers, not a list of lists")
     return check_matrix(X, n_features)
 
 
