@@ -47,6 +47,12 @@ def npy_body(rows: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def npz_body(rows: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, rows=rows)
+    return buffer.getvalue()
+
+
 def csv_values(body: bytes) -> np.ndarray:
     return np.array([[float(v) for v in line.split(",")] for line in body.decode().splitlines()]).squeeze()
 
@@ -287,6 +293,16 @@ BAD = [
         400,
         "not a NumPy .npy array without objects",
     ),
+    (
+        "npy of strings",
+        lambda r: npy_body(np.array([["a", "b"]])),
+        "application/x-npy",
+        {},
+        400,
+        "real numbers, not <U1",
+    ),
+    ("npy complex", lambda r: npy_body(r.astype(np.complex64)), "application/x-npy", {}, 400, "not complex64"),
+    ("npz archive", npz_body, "application/x-npy", {}, 400, "the body is a .npz archive"),
     (
         "unknown output",
         lambda r: row_text(r).encode(),

@@ -249,8 +249,10 @@ def decode_npy(body: bytes, n_features: int) -> np.ndarray:
         raise _bad(f"the body is not a NumPy .npy array without objects: {str(exc).splitlines()[0]}") from None
     except (OSError, EOFError):
         raise _bad("the body is not a NumPy .npy array") from None
-    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
-        raise _bad("the .npy array must hold numbers")
+    if not isinstance(array, np.ndarray):  # np.load reads a .npz archive too
+        raise _bad("the body is a .npz archive; send one array in .npy format (numpy.save)")
+    if array.dtype.kind not in "biuf":
+        raise _bad(f"the .npy array must hold real numbers, not {array.dtype}")
     if array.ndim == 1:
         array = array[None, :]
     if array.ndim != 2:
