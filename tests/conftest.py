@@ -38,6 +38,21 @@ def entry_point(name: str) -> str:
     return str(path)
 
 
+def xgb_byoc(
+    workdir: Path, *args: str, timeout: float = 600, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``xgb-byoc ARGS`` run in ``workdir`` with its jobs folder at ``workdir/jobs``; never raises on failure."""
+    return subprocess.run(
+        [entry_point("xgb-byoc"), *args],
+        cwd=workdir,
+        env={**os.environ, "XGB_BYOC_JOBS_DIR": str(workdir / "jobs"), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="session")
 def adult_dir() -> Path:
     """The lab's processed Adult splits; skipped when absent, a failure in CI."""

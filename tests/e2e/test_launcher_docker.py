@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, docker_only, entry_point
+from tests.conftest import REPO, docker_only, xgb_byoc
 
 pytestmark = [pytest.mark.e2e]
 
@@ -68,14 +68,8 @@ def test_script_mode_code_is_mounted_and_named_at_opt_ml_code(tmp_path: Path, sm
 def run_cli(
     tmp_path: Path, data: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [entry_point("xgb-byoc"), "train", "--backend", "docker", "--train", str(data / "train"), *args],
-        cwd=tmp_path,
-        env={**os.environ, "XGB_BYOC_JOBS_DIR": str(tmp_path / "jobs"), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
+    return xgb_byoc(
+        tmp_path, "train", "--backend", "docker", "--train", str(data / "train"), *args, timeout=900, env=env
     )
 
 

@@ -4,8 +4,6 @@ mode), the compare table; artifacts unpack and serve."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import tarfile
 from pathlib import Path
 
@@ -13,16 +11,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import classification_report, roc_auc_score
 
-from tests.conftest import LAB_BUILTIN_HP, REPO, entry_point, start_server
+from tests.conftest import LAB_BUILTIN_HP, REPO, start_server, xgb_byoc
 
 pytestmark = [pytest.mark.e2e, pytest.mark.adult]
-
-
-def xgb_byoc(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "XGB_BYOC_JOBS_DIR": str(workdir / "jobs")}
-    return subprocess.run(
-        [entry_point("xgb-byoc"), *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=600, check=False
-    )
 
 
 @pytest.fixture(scope="module")

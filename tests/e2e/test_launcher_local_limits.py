@@ -4,44 +4,35 @@ says Stopped / MaxRuntimeExceeded (the container checkpoints and exits 143 on SI
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import entry_point
+from tests.conftest import xgb_byoc
 
 pytestmark = [pytest.mark.e2e]
 
 
 def test_max_runtime_stops_a_local_job_like_sagemaker(tmp_path: Path, small_data: Path) -> None:
     started = time.monotonic()
-    result = subprocess.run(
-        [
-            entry_point("xgb-byoc"),
-            "train",
-            "--train",
-            str(small_data / "train"),
-            "--hp",
-            "num_round=1000000",
-            "--hp",
-            "objective=binary:logistic",
-            "--hp",
-            "max_depth=8",
-            "--max-runtime",
-            "4",
-            "--job-name",
-            "too-long",
-            "--quiet",
-        ],
-        cwd=tmp_path,
-        env={**os.environ, "XGB_BYOC_JOBS_DIR": str(tmp_path / "jobs")},
-        capture_output=True,
-        text=True,
+    result = xgb_byoc(
+        tmp_path,
+        "train",
+        "--train",
+        str(small_data / "train"),
+        "--hp",
+        "num_round=1000000",
+        "--hp",
+        "objective=binary:logistic",
+        "--hp",
+        "max_depth=8",
+        "--max-runtime",
+        "4",
+        "--job-name",
+        "too-long",
+        "--quiet",
         timeout=300,
-        check=False,
     )
     elapsed = time.monotonic() - started
     assert result.returncode == 1, result.stdout + result.stderr

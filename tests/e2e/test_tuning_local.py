@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import entry_point
+from tests.conftest import xgb_byoc
 
 pytestmark = [pytest.mark.e2e, pytest.mark.adult]
 SCRIPTS = Path(__file__).parents[1] / "contract" / "scripts"
@@ -29,23 +28,15 @@ COLUMNS = [
 
 def tune(workdir: Path, adult_dir: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[dict[str, str]]]:
     workdir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "XGB_BYOC_JOBS_DIR": str(workdir / "jobs")}
-    result = subprocess.run(
-        [
-            entry_point("xgb-byoc"),
-            "tune",
-            "--train",
-            str(adult_dir / "adult_data_processed_train_wheaders.csv"),
-            "--validation",
-            str(adult_dir / "adult_data_processed_validation_wheaders.csv"),
-            *args,
-        ],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
+    result = xgb_byoc(
+        workdir,
+        "tune",
+        "--train",
+        str(adult_dir / "adult_data_processed_train_wheaders.csv"),
+        "--validation",
+        str(adult_dir / "adult_data_processed_validation_wheaders.csv"),
+        *args,
         timeout=900,
-        check=False,
     )
     found = list((workdir / "jobs").glob("*/tuning_results.csv"))
     rows = list(csv.DictReader(found[-1].open())) if found else []
@@ -54,15 +45,7 @@ def tune(workdir: Path, adult_dir: Path, *args: str) -> tuple[subprocess.Complet
 
 def compare(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``xgb-byoc compare`` over the jobs folder that ``tune(workdir, ...)`` filled."""
-    return subprocess.run(
-        [entry_point("xgb-byoc"), "compare", *args],
-        cwd=workdir,
-        env={**os.environ, "XGB_BYOC_JOBS_DIR": str(workdir / "jobs")},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return xgb_byoc(workdir, "compare", *args, timeout=300)
 
 
 LAB = [
