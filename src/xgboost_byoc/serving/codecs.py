@@ -59,9 +59,7 @@ def _check_blank_lines(body: bytes) -> None:
 
 def check_matrix(X: np.ndarray, n_features: int) -> np.ndarray:
     """A dense float32 matrix of the model's width with no infinite values, or a 400."""
-    if X.ndim != 2:
-        raise _bad(f"the request must be a table of rows and columns, not {X.ndim}-dimensional")
-    if X.shape[0] == 0:
+    if X.ndim != 2 or X.shape[0] == 0:  # callers hand over 2-D matrices; JSON says "list of lists" itself
         raise _bad("the request holds no rows")
     if n_features > 0 and X.shape[1] != n_features:  # 0: a model_fn model of unknown width
         raise _bad(f"each row needs {n_features} features (no label column); this request has {X.shape[1]}")
