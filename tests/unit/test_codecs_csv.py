@@ -137,6 +137,38 @@ def test_a_large_bad_body_gets_the_same_located_error_as_a_small_one(
     assert caught.value.status == 400
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_large_body_with_a_row_for_every_line_skips_the_blank_line_scan(
+    large_body: tuple[bytes, np.ndarray], newline: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(body: bytes) -> None:
+        raise AssertionError("scanned for blank lines although pyarrow read a row for every line")
+
+    monkeypatch.setattr(codecs, "_check_blank_lines", refuse)
+    data, expected = large_body
+    data = data.replace(b"\n", newline.encode())
+    assert np.array_equal(codecs.decode_csv(data, 13), expected, equal_nan=True)
+    assert np.array_equal(codecs.decode_csv(data.removesuffix(newline.encode()), 13), expected, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        # CRLF lines, one of them blank: pyarrow skips it, so its rows are one short of the lines
+        (lambda lines: "\r\n".join([*lines[:299], "", *lines[299:]]) + "\r\n", "line 300 is blank"),
+        # a lone "\r" ends a row for pyarrow but no line: with a blank line too, rows and "\n" lines are
+        # equal in number, so a lone "\r" sends the body to the scan
+        (lambda lines: lines[0] + "\r" + "\n".join([*lines[1:500], "", *lines[500:]]) + "\n", "line 500 is blank"),
+    ],
+)
+def test_a_blank_line_pyarrow_skipped_is_found_whatever_ends_the_lines(
+    large_body: tuple[bytes, np.ndarray], build, message: str
+) -> None:
+    data = build(large_body[0].decode().splitlines()).encode()
+    with pytest.raises(HttpError, match=message):
+        codecs.decode_csv(data, 13)
+
+
 def test_loadtxt_is_the_reader_of_small_bodies(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object) -> None:
         raise AssertionError("pyarrow was asked to read a small body")
