@@ -5,8 +5,9 @@ Start-up order, and why:
    pickle policy) without running any XGBoost code, so a missing or refused model stops ``serve`` at once
    with a clear message (exit 1);
 2. the heavy libraries are imported in the master, so the workers share those pages copy-on-write;
-3. each worker loads the model itself. Any XGBoost call in the master (even loading a model) starts
-   libgomp's thread pool, and a process forked after that hangs on its first multi-threaded predict.
+3. each worker is bound to CPUs of its own when they fit (``cpu_slots``), then loads the model itself.
+   Any XGBoost call in the master (even loading a model) starts libgomp's thread pool, and a process
+   forked after that hangs on its first multi-threaded predict.
    A model that fails to load stops the worker before it serves anything, and gunicorn then shuts the
    whole server down (exit 3): /ping never answers for a server that cannot predict.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from xgboost_byoc.errors import UserError, XgbByocError
@@ -23,10 +25,64 @@ from xgboost_byoc.errors import UserError, XgbByocError
 log = logging.getLogger("xgboost_byoc.serve")
 WORKER_BOOT_ERROR = 3  # gunicorn halts the server when a worker exits with this code
 SHM = "/dev/shm"
+SLOT = "xgb_byoc_cpu_slot"  # the attribute of a gunicorn worker naming its slot in cpu_slots()
 
 
-def gunicorn_options(settings: Any) -> dict[str, Any]:
-    options = {
+def allowed_cpus() -> list[int]:
+    """The CPUs this process may run on (a container's cpuset, taskset), in order."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+def cpu_slots(cpus: Sequence[int], workers: int, threads: int, pin: bool | None) -> list[frozenset[int]]:
+    """The CPUs of each worker slot: ``threads`` CPUs each, no CPU in two slots; [] to leave placement to
+    the kernel. Why: a request's threads (pyarrow's CSV reader hands its work between threads) that wait
+    for a wake-up on another core cost ~0.2 ms per 1000-row request (bench/serve.py), and a worker kept on
+    one core keeps its model in that core's cache. Only when the slots fit: two workers pinned to one core
+    could not move to an idle one.
+    """
+    if pin is False:
+        return []
+    if workers * threads > len(cpus):
+        if pin:
+            raise UserError(
+                f"XGB_BYOC_PIN_WORKERS=true needs workers x threads <= CPUs, but {workers} x {threads} > "
+                f"{len(cpus)}; lower SAGEMAKER_MODEL_SERVER_WORKERS or XGB_BYOC_PREDICT_THREADS, or unset it"
+            )
+        return []
+    return [frozenset(cpus[k * threads : (k + 1) * threads]) for k in range(workers)]
+
+
+def pinning_hooks(slots: Sequence[frozenset[int]]) -> dict[str, Callable[[Any, Any], None]]:
+    """gunicorn's pre_fork (in the master: the new worker takes the lowest slot no live worker holds, so a
+    restarted worker gets its predecessor's CPUs) and post_fork (in the worker, before the model loads)."""
+
+    def pre_fork(arbiter: Any, worker: Any) -> None:
+        taken = {getattr(w, SLOT, None) for w in arbiter.WORKERS.values()}
+        setattr(worker, SLOT, next((k for k in range(len(slots)) if k not in taken), None))
+
+    def post_fork(arbiter: Any, worker: Any) -> None:
+        slot = getattr(worker, SLOT, None)
+        if slot is None:  # more workers than slots (gunicorn's TTIN signal adds one): left to the kernel
+            log.info("worker %d: no CPU slot free, not bound", os.getpid())
+            return
+        try:
+            os.sched_setaffinity(0, slots[slot])
+        except OSError as exc:  # the CPUs allowed changed since start-up
+            log.warning("worker %d: cannot bind to CPU %s (%s); not bound", os.getpid(), _cpu_list(slots[slot]), exc)
+            return
+        log.info("worker %d bound to CPU %s", os.getpid(), _cpu_list(slots[slot]))
+
+    return {"pre_fork": pre_fork, "post_fork": post_fork}
+
+
+def _cpu_list(cpus: frozenset[int]) -> str:
+    return ",".join(str(c) for c in sorted(cpus))
+
+
+def gunicorn_options(settings: Any, slots: Sequence[frozenset[int]] = ()) -> dict[str, Any]:
+    options: dict[str, Any] = {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
         "worker_class": "sync",
@@ -43,6 +99,8 @@ def gunicorn_options(settings: Any) -> dict[str, Any]:
     # overlay filesystem, where that metadata write can stall a worker (gunicorn's docs advise /dev/shm).
     if os.path.isdir(SHM) and os.access(SHM, os.W_OK):
         options["worker_tmp_dir"] = SHM
+    if slots:
+        options.update(pinning_hooks(slots))
     if settings.serve_user and os.geteuid() == 0:  # workers drop root; the master keeps the port
         import pwd
 
@@ -95,7 +153,8 @@ def main() -> int:
 
         hooks = handlers_file(settings.model_dir)
         source = None if hooks else locate_model(settings.model_dir, allow_pickle=settings.allow_pickle)
-        options = gunicorn_options(settings)
+        slots = cpu_slots(allowed_cpus(), settings.workers, settings.threads, settings.pin_workers)
+        options = gunicorn_options(settings, slots)
     except XgbByocError as exc:
         log.error("cannot start: %s", exc.message)
         return 1
@@ -104,13 +163,20 @@ def main() -> int:
     from xgboost_byoc.serving.app import create_app
 
     what = f"{source.path} ({source.kind})" if source else f"{hooks} (the model's own inference.py)"
+    if slots:
+        placement = "each bound to CPUs of its own"
+    elif settings.pin_workers is False:
+        placement = "not bound to CPUs (XGB_BYOC_PIN_WORKERS=false)"
+    else:
+        placement = f"not bound to CPUs (they need more than the {len(allowed_cpus())} this process may use)"
     log.info(
-        "serving %s on %s:%d with %d worker(s) x %d XGBoost thread(s), max payload %g MB",
+        "serving %s on %s:%d with %d worker(s) x %d XGBoost thread(s), %s, max payload %g MB",
         what,
         settings.host,
         settings.port,
         settings.workers,
         settings.threads,
+        placement,
         settings.max_payload_mb,
     )
 

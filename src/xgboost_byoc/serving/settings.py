@@ -24,6 +24,12 @@ ENV_VARS = (
     ("SAGEMAKER_MAX_PAYLOAD_IN_MB", "largest request body (413 above it); also MaxPayloadInMB for batch", "6"),
     ("SAGEMAKER_INFERENCE_OUTPUT", "default output: " + ", ".join(OUTPUTS), "probability (binary), else prediction"),
     ("XGB_BYOC_PREDICT_THREADS", "XGBoost threads per worker", "CPUs / workers, at least 1"),
+    (
+        "XGB_BYOC_PIN_WORKERS",
+        "bind each worker to CPUs of its own, as many as its XGBoost threads; false: the kernel places them; "
+        "true: refuse to start when they do not fit",
+        "auto: bound when workers x threads <= the CPUs serve may use",
+    ),
     ("XGB_BYOC_ALLOW_PICKLE", "true: load pickled models (they can run code when loaded)", "false"),
     (
         "XGB_BYOC_SERVE_USER",
@@ -55,6 +61,16 @@ def env_flag(environ: Mapping[str, str], name: str) -> bool:
     raise UserError(f"{name}={raw!r} is not a boolean; use true or false")
 
 
+def _auto_flag(environ: Mapping[str, str], name: str) -> bool | None:
+    """true / false, or None for auto (also when unset)."""
+    raw = environ.get(name, "").strip().lower()
+    if raw in ("", "auto"):
+        return None
+    if raw in ("false", "0", "true", "1"):
+        return raw in ("true", "1")
+    raise UserError(f"{name}={raw!r} is not one of auto, true, false")
+
+
 @dataclass(frozen=True)
 class Settings:
     model_dir: Path
@@ -65,6 +81,7 @@ class Settings:
     max_payload_mb: float = 6.0
     default_output: str | None = None
     threads: int = 1
+    pin_workers: bool | None = None  # None: when they fit
     allow_pickle: bool = False
     serve_user: str | None = None
 
@@ -96,6 +113,7 @@ class Settings:
             max_payload_mb=payload,
             default_output=output,
             threads=_int(env, "XGB_BYOC_PREDICT_THREADS", max(1, cpus // workers)),
+            pin_workers=_auto_flag(env, "XGB_BYOC_PIN_WORKERS"),
             allow_pickle=env_flag(env, "XGB_BYOC_ALLOW_PICKLE"),
             serve_user=env.get("XGB_BYOC_SERVE_USER", "").strip() or None,
         )
