@@ -19,10 +19,18 @@ def test_defaults_follow_sagemaker() -> None:
 
 
 def test_threads_per_worker_divide_the_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(8)))
     assert Settings.from_env({"SAGEMAKER_MODEL_SERVER_WORKERS": "2"}).threads == 4
     assert Settings.from_env({"SAGEMAKER_MODEL_SERVER_WORKERS": "16"}).threads == 1
     assert Settings.from_env({"XGB_BYOC_PREDICT_THREADS": "3"}).threads == 3
+
+
+def test_the_cpus_counted_are_those_serve_may_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A container limited to two CPUs of a 16-CPU host (docker --cpuset-cpus) gets two workers, not 16."""
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {4, 9})
+    settings = Settings.from_env({})
+    assert (settings.workers, settings.threads) == (2, 1)
 
 
 def test_every_variable_is_read() -> None:

@@ -21,18 +21,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from xgboost_byoc.errors import UserError, XgbByocError
+from xgboost_byoc.serving.settings import allowed_cpus
 
 log = logging.getLogger("xgboost_byoc.serve")
 WORKER_BOOT_ERROR = 3  # gunicorn halts the server when a worker exits with this code
 SHM = "/dev/shm"
 SLOT = "xgb_byoc_cpu_slot"  # the attribute of a gunicorn worker naming its slot in cpu_slots()
-
-
-def allowed_cpus() -> list[int]:
-    """The CPUs this process may run on (a container's cpuset, taskset), in order."""
-    if hasattr(os, "sched_getaffinity"):
-        return sorted(os.sched_getaffinity(0))
-    return list(range(os.cpu_count() or 1))
 
 
 def cpu_slots(cpus: Sequence[int], workers: int, threads: int, pin: bool | None) -> list[frozenset[int]]:

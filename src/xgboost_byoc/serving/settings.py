@@ -19,7 +19,7 @@ OUTPUTS = ("probability", "predicted_label", "probabilities", "raw_score", "cont
 ENV_VARS = (
     ("SAGEMAKER_BIND_TO_PORT", "port the server listens on", "8080"),
     ("XGB_BYOC_BIND_HOST", "address the server binds", "0.0.0.0"),
-    ("SAGEMAKER_MODEL_SERVER_WORKERS", "gunicorn worker processes", "number of CPUs"),
+    ("SAGEMAKER_MODEL_SERVER_WORKERS", "gunicorn worker processes", "number of CPUs serve may use"),
     ("SAGEMAKER_MODEL_SERVER_TIMEOUT", "seconds a request may take before its worker is restarted", "60"),
     ("SAGEMAKER_MAX_PAYLOAD_IN_MB", "largest request body (413 above it); also MaxPayloadInMB for batch", "6"),
     ("SAGEMAKER_INFERENCE_OUTPUT", "default output: " + ", ".join(OUTPUTS), "probability (binary), else prediction"),
@@ -37,6 +37,13 @@ ENV_VARS = (
         "unset",
     ),
 )
+
+
+def allowed_cpus() -> list[int]:
+    """The CPUs this process may run on, in order: a container's cpuset or taskset, not all the host's."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, low: int = 1) -> int:
@@ -92,7 +99,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        cpus = os.cpu_count() or 1
+        cpus = len(allowed_cpus())
         workers = _int(env, "SAGEMAKER_MODEL_SERVER_WORKERS", cpus)
         raw_payload = env.get("SAGEMAKER_MAX_PAYLOAD_IN_MB", "").strip() or "6"
         try:
