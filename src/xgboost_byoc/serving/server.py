@@ -32,9 +32,9 @@ SLOT = "xgb_byoc_cpu_slot"  # the attribute of a gunicorn worker naming its slot
 def cpu_slots(cpus: Sequence[int], workers: int, threads: int, pin: bool | None) -> list[frozenset[int]]:
     """The CPUs of each worker slot: ``threads`` CPUs each, no CPU in two slots; [] to leave placement to
     the kernel. Why: a request's threads (pyarrow's CSV reader hands its work between threads) that wait
-    for a wake-up on another core cost ~0.2 ms per 1000-row request (bench/serve.py), and a worker kept on
-    one core keeps its model in that core's cache. Only when the slots fit: two workers pinned to one core
-    could not move to an idle one.
+    for a wake-up on another core, and a worker whose model leaves its core's cache, cost 0.13-0.25 ms per
+    1000-row request in paired runs (bench/serve.py). Only when the slots fit: two workers pinned to one
+    core could not move to an idle one.
     """
     if pin is False:
         return []
@@ -58,7 +58,9 @@ def pinning_hooks(slots: Sequence[frozenset[int]]) -> dict[str, Callable[[Any, A
 
     def post_fork(arbiter: Any, worker: Any) -> None:
         slot = getattr(worker, SLOT, None)
-        if slot is None:  # more workers than slots (gunicorn's TTIN signal adds one): left to the kernel
+        # more workers than slots (gunicorn's TTIN signal adds one; a HUP reload starts the new workers
+        # before the old ones stop): this one is left to the kernel
+        if slot is None:
             log.info("worker %d: no CPU slot free, not bound", os.getpid())
             return
         try:
