@@ -87,7 +87,7 @@ def request_bytes(port: int, body: bytes) -> bytes:
 def one_request(port: int, request: bytes) -> bytes:
     """Send one request on a new connection; return the answer as soon as it is complete.
 
-    Complete means the headers and ``Content-Length`` bytes of body, as wrk and SageMaker's front end read
+    Complete means the headers and ``Content-Length`` bytes of body, as wrk (or any HTTP/1.1 client) reads
     an answer: the clock stops at the answer's last byte, not at the connection's close, which gunicorn
     sends only after its own bookkeeping (about 0.06 ms later here). An answer without a length is read to
     the close.
