@@ -149,7 +149,8 @@ def main() -> int:
 
         hooks = handlers_file(settings.model_dir)
         source = None if hooks else locate_model(settings.model_dir, allow_pickle=settings.allow_pickle)
-        slots = cpu_slots(allowed_cpus(), settings.workers, settings.threads, settings.pin_workers)
+        cpus = allowed_cpus()
+        slots = cpu_slots(cpus, settings.workers, settings.threads, settings.pin_workers)
         options = gunicorn_options(settings, slots)
     except XgbByocError as exc:
         log.error("cannot start: %s", exc.message)
@@ -164,7 +165,7 @@ def main() -> int:
     elif settings.pin_workers is False:
         placement = "not bound to CPUs (XGB_BYOC_PIN_WORKERS=false)"
     else:
-        placement = f"not bound to CPUs (they need more than the {len(allowed_cpus())} this process may use)"
+        placement = f"not bound to CPUs (they need more than the {len(cpus)} this process may use)"
     log.info(
         "serving %s on %s:%d with %d worker(s) x %d XGBoost thread(s), %s, max payload %g MB",
         what,
