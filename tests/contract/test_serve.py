@@ -335,6 +335,52 @@ def test_bad_input_gets_a_4xx_with_a_one_line_json_error(
     assert "Traceback" not in text
 
 
+def raw_exchange(port: int, head: str, body: bytes) -> tuple[int, bytes]:
+    """Send a request as bytes (head and body may disagree on its length), half-close, read to the close."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head.encode() + body)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(1 << 16):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+def post_head(extra: str) -> str:
+    return f"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\n{extra}\r\n"
+
+
+def test_a_body_cut_short_of_its_content_length_is_refused(served_model: Server, test_rows: np.ndarray) -> None:
+    body = csv_body(test_rows[:2])
+    whole = served_model.invoke(body)
+    assert whole.status == 200 and whole.body.count(b"\n") == 2
+    # cut by one byte: what arrives is a valid body on its own (a value shorter, or an empty cell read as
+    # missing), so only the Content-Length tells that it is not the body that was sent
+    cut = body.rstrip(b"\n")[:-1]
+    assert served_model.invoke(cut).status == 200
+    status, answer = raw_exchange(served_model.port, post_head(f"Content-Length: {len(body)}\r\n"), cut)
+    assert status == 400, answer
+    assert json.loads(answer) == {
+        "error": f"the body ended after {len(cut)} of the {len(body)} bytes its Content-Length announced; send it whole"
+    }
+
+
+def test_a_chunked_body_is_read_whole_and_one_cut_short_is_refused(served_model: Server, test_rows: np.ndarray) -> None:
+    body = csv_body(test_rows[:3])
+    first, second = body[:20], body[20:]
+    chunks = f"{len(first):x}\r\n".encode() + first + b"\r\n" + f"{len(second):x}\r\n".encode() + second + b"\r\n"
+    head = post_head("Transfer-Encoding: chunked\r\n")
+    status, answer = raw_exchange(served_model.port, head, chunks + b"0\r\n\r\n")
+    assert status == 200, answer
+    assert answer == served_model.invoke(body).body
+    status, answer = raw_exchange(served_model.port, head, chunks)  # no last (zero-length) chunk
+    assert status == 400, answer
+    assert json.loads(answer) == {"error": "the chunked body ended before its last chunk; send it whole"}
+
+
 def test_unknown_path_is_a_json_404(served_model: Server) -> None:
     response = served_model.request("GET", "/predict")
     assert response.status == 404 and "error" in response.json()  # type: ignore[operator]

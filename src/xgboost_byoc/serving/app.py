@@ -1,7 +1,8 @@
 """The Flask app: /ping, /invocations, /execution-parameters.
 
 ``/invocations`` is a short pipeline — choose the encoder (406 before any work), the output kind (400),
-the decoder (415), read the body (413 over the limit), decode and check the shape (400), predict, encode.
+the decoder (415), read the body (413 over the limit, 400 cut short), decode and check the shape (400),
+predict, encode.
 Every refusal is a 4xx with a one-line JSON body ``{"error": "..."}``; an unexpected failure is a 500
 with no traceback in the response (the log has it).
 """
@@ -13,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from flask import Flask, Request, Response, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 
 from xgboost_byoc.errors import HttpError
 from xgboost_byoc.serving.codecs import ENCODERS, decoder_for
@@ -55,6 +56,29 @@ def choose_output(req: Request, default: str) -> str:
     return default
 
 
+def read_body(req: Request, limit: int) -> bytes:
+    """The whole body: a 413 over ``limit`` bytes, a 400 when it ends before its Content-Length.
+
+    One read of Content-Length bytes from gunicorn's input stream (werkzeug's ``get_data`` would read it
+    8 KB at a time through two more layers, and hand over a body cut short as if it were whole). A
+    chunked body announces no length: ``get_data`` reads it, under Flask's ``MAX_CONTENT_LENGTH``.
+    """
+    length = req.content_length
+    if length is None:
+        try:
+            return req.get_data(cache=False)
+        except ClientDisconnected:
+            raise HttpError(400, "the chunked body ended before its last chunk; send it whole") from None
+    if length > limit:
+        raise RequestEntityTooLarge()
+    body: bytes = req.environ["wsgi.input"].read(length)
+    if len(body) < length:
+        raise HttpError(
+            400, f"the body ended after {len(body)} of the {length} bytes its Content-Length announced; send it whole"
+        )
+    return body
+
+
 def _drain(req: Request, cap: int) -> None:
     """Read and drop an over-long body (up to ``cap`` bytes) so the client, still sending, gets the 413.
 
@@ -81,7 +105,7 @@ def create_app(
     ``model`` is what ``predict_fn`` receives (the booster, or whatever ``model_fn`` returned);
     ``predictor`` may be None only when ``predict_fn`` is defined.
     """
-    app = Flask("xgboost_byoc")
+    app = Flask("xgboost_byoc", static_folder=None)  # no /static route: nothing here is a file to serve
     app.config["MAX_CONTENT_LENGTH"] = settings.max_payload_bytes
     default_output = settings.default_output or (predictor.default_output if predictor else "prediction")
     n_features = predictor.n_features if predictor else 0
@@ -109,7 +133,7 @@ def create_app(
         accept = (request.headers.get("Accept") or DEFAULT_ACCEPT) if user_output else choose_accept(request)
         output = choose_output(request, default_output)
         content_type = request.mimetype or DEFAULT_CONTENT_TYPE
-        body = request.get_data(cache=False)
+        body = read_body(request, settings.max_payload_bytes)
         if handlers is not None and handlers.input_fn is not None:
             X = handlers.call("input_fn", body, content_type)
         else:
