@@ -90,9 +90,12 @@ def one_request(port: int, request: bytes) -> bytes:
     Complete means the headers and ``Content-Length`` bytes of body, as wrk (or any HTTP/1.1 client) reads
     an answer: the clock stops at the answer's last byte, not at the connection's close, which gunicorn
     sends only after its own bookkeeping (about 0.06 ms later here). An answer without a length is read to
-    the close.
+    the close. The socket connects to the numeric address as it is, as wrk does: ``create_connection``
+    would first ask ``getaddrinfo`` for it, ~0.05 ms of this client's own per request, no server time.
     """
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", port))
         sock.sendall(request)
         answer = b""
         while b"\r\n\r\n" not in answer:
