@@ -368,17 +368,47 @@ def test_a_body_cut_short_of_its_content_length_is_refused(served_model: Server,
     }
 
 
+def chunked(body: bytes, size: int) -> bytes:
+    """``body`` in chunks of ``size`` bytes, without the last (zero-length) chunk."""
+    return b"".join(
+        f"{len(body[i : i + size]):x}\r\n".encode() + body[i : i + size] + b"\r\n" for i in range(0, len(body), size)
+    )
+
+
+CHUNKED = post_head("Transfer-Encoding: chunked\r\n")
+
+
 def test_a_chunked_body_is_read_whole_and_one_cut_short_is_refused(served_model: Server, test_rows: np.ndarray) -> None:
     body = csv_body(test_rows[:3])
-    first, second = body[:20], body[20:]
-    chunks = f"{len(first):x}\r\n".encode() + first + b"\r\n" + f"{len(second):x}\r\n".encode() + second + b"\r\n"
-    head = post_head("Transfer-Encoding: chunked\r\n")
-    status, answer = raw_exchange(served_model.port, head, chunks + b"0\r\n\r\n")
+    status, answer = raw_exchange(served_model.port, CHUNKED, chunked(body, 20) + b"0\r\n\r\n")
     assert status == 200, answer
     assert answer == served_model.invoke(body).body
-    status, answer = raw_exchange(served_model.port, head, chunks)  # no last (zero-length) chunk
+    status, answer = raw_exchange(served_model.port, CHUNKED, chunked(body, 20))  # no last chunk
     assert status == 400, answer
     assert json.loads(answer) == {"error": "the chunked body ended before its last chunk; send it whole"}
+
+
+@pytest.mark.parametrize(
+    ("framing", "reason"),
+    [(b"zz\r\n1,2\r\n0\r\n\r\n", "Invalid chunk size"), (b"3\r\n1,2XX0\r\n\r\n", "Invalid chunk terminator")],
+    ids=["chunk size not hex", "chunk data not ended by CRLF"],
+)
+def test_broken_chunked_framing_is_a_400_not_a_500(served_model: Server, framing: bytes, reason: str) -> None:
+    status, answer = raw_exchange(served_model.port, CHUNKED, framing)
+    assert status == 400, answer
+    message = json.loads(answer)["error"]
+    assert message.startswith("the chunked body is malformed (") and reason in message
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_not_cut_at_the_limit(
+    served_model: Server, test_rows: np.ndarray
+) -> None:
+    """A chunked body announces no length: one over 6 MB used to be read up to 6 MB, and the rows past
+    it dropped without a word (or a row cut in two refused as ragged)."""
+    body = csv_body(test_rows[:1]) * (7 * 1024 * 1024 // len(csv_body(test_rows[:1])))
+    status, answer = raw_exchange(served_model.port, CHUNKED, chunked(body, 1 << 16) + b"0\r\n\r\n")
+    assert status == 413, answer[:300]
+    assert json.loads(answer) == {"error": "the request body is larger than 6 MB (SAGEMAKER_MAX_PAYLOAD_IN_MB)"}
 
 
 def test_unknown_path_is_a_json_404(served_model: Server) -> None:
