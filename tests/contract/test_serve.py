@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import pickle
@@ -220,6 +221,14 @@ BAD = [
         "Content-Type 'application/xml' is not supported",
     ),
     (
+        "compressed body",
+        lambda r: gzip.compress(row_text(r).encode()),
+        "text/csv",
+        {"Content-Encoding": "gzip"},
+        415,
+        "Content-Encoding 'gzip' is not supported; send the body uncompressed",
+    ),
+    (
         "unsupported accept",
         lambda r: row_text(r).encode(),
         "text/csv",
@@ -409,6 +418,11 @@ def test_a_chunked_body_over_the_limit_is_a_413_not_cut_at_the_limit(
     status, answer = raw_exchange(served_model.port, CHUNKED, chunked(body, 1 << 16) + b"0\r\n\r\n")
     assert status == 413, answer[:300]
     assert json.loads(answer) == {"error": "the request body is larger than 6 MB (SAGEMAKER_MAX_PAYLOAD_IN_MB)"}
+
+
+def test_content_encoding_identity_is_a_plain_body(served_model: Server, test_rows: np.ndarray) -> None:
+    body = csv_body(test_rows[:2])
+    assert served_model.invoke(body, Content_Encoding="identity").body == served_model.invoke(body).body
 
 
 def test_unknown_path_is_a_json_404(served_model: Server) -> None:

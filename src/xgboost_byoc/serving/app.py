@@ -1,8 +1,8 @@
 """The Flask app: /ping, /invocations, /execution-parameters.
 
 ``/invocations`` is a short pipeline — choose the encoder (406 before any work), the output kind (400),
-the decoder (415), read the body (413 over the limit, 400 cut short), decode and check the shape (400),
-predict, encode.
+the decoder (415, and 415 for a compressed body), read the body (413 over the limit, 400 cut short),
+decode and check the shape (400), predict, encode. A model's own ``input_fn`` takes the body as it came.
 Every refusal is a 4xx with a one-line JSON body ``{"error": "..."}``; an unexpected failure is a 500
 with no traceback in the response (the log has it).
 """
@@ -55,6 +55,14 @@ def choose_output(req: Request, default: str) -> str:
                 raise HttpError(400, f"output={value!r} is not one of {', '.join(OUTPUTS)}")
             return value
     return default
+
+
+def check_content_encoding(req: Request) -> None:
+    """A compressed body (``Content-Encoding: gzip``, ...) is a 415: the decoders read plain text, and gzip
+    bytes would be refused as "not a number" at best. SageMaker passes bodies as they were sent."""
+    coding = req.headers.get("Content-Encoding", "").strip().lower()
+    if coding and coding != "identity":
+        raise HttpError(415, f"Content-Encoding {coding!r} is not supported; send the body uncompressed")
 
 
 def read_body(req: Request, limit: int) -> bytes:
@@ -142,11 +150,12 @@ def create_app(
         accept = (request.headers.get("Accept") or DEFAULT_ACCEPT) if user_output else choose_accept(request)
         output = choose_output(request, default_output)
         content_type = request.mimetype or DEFAULT_CONTENT_TYPE
-        body = read_body(request, settings.max_payload_bytes)
         if handlers is not None and handlers.input_fn is not None:
-            X = handlers.call("input_fn", body, content_type)
+            X = handlers.call("input_fn", read_body(request, settings.max_payload_bytes), content_type)
         else:
-            X = decoder_for(content_type)(body, n_features)
+            decoder = decoder_for(content_type)
+            check_content_encoding(request)
+            X = decoder(read_body(request, settings.max_payload_bytes), n_features)
         if handlers is not None and handlers.predict_fn is not None:
             predictions = handlers.call("predict_fn", X, model)
         else:
