@@ -137,6 +137,25 @@ def test_a_large_bad_body_gets_the_same_located_error_as_a_small_one(
     assert caught.value.status == 400
 
 
+@pytest.mark.parametrize(
+    ("cell", "shown"),
+    [
+        ("\u20131", "'\u20131'"),
+        ("\uff11", "'\uff11'"),
+        ("\u0661", "'\u0661'"),
+        (b"\xff1", "'\\\\xff1'"),
+        ("it's", '"it\'s"'),
+    ],
+    ids=["en dash minus", "full-width digit", "arabic-indic digit", "not UTF-8", "a quote in it"],
+)
+def test_a_non_ascii_cell_is_named_as_it_was_sent(cell: str | bytes, shown: str) -> None:
+    raw = cell if isinstance(cell, bytes) else cell.encode()
+    for body in (raw + b",2,3\n", (raw + b",2,3\n") * 2000):  # numpy's reader, and pyarrow's then numpy's
+        with pytest.raises(HttpError) as caught:
+            codecs.decode_csv(body, 3)
+        assert caught.value.message == f"line 1, column 1: {shown} is not a number"
+
+
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_a_large_body_with_a_row_for_every_line_skips_the_blank_line_scan(
     large_body: tuple[bytes, np.ndarray], newline: str, monkeypatch: pytest.MonkeyPatch

@@ -15,6 +15,7 @@ error for the same body.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 import io
@@ -115,8 +116,10 @@ def read_csv_arrow(body: bytes, n_features: int) -> np.ndarray | None:
         reader = pacsv.open_csv(pa.py_buffer(body), read_options=_ARROW_READ, convert_options=convert)
         if len(reader.schema) != n_features:
             return None
-        # float32 block by block: at most one block's float64 copy is alive at a time
-        blocks = [np.asarray(b.to_tensor(null_to_nan=True, row_major=True)).astype(np.float32) for b in reader]
+        # float32 block by block: at most one block's float64 copy is alive at a time. A value beyond
+        # float32's range becomes inf, which check_matrix refuses by name: numpy need not warn of it.
+        with np.errstate(over="ignore"):
+            blocks = [np.asarray(b.to_tensor(null_to_nan=True, row_major=True)).astype(np.float32) for b in reader]
     except pa.ArrowInvalid:
         return None
     if not blocks:
@@ -157,10 +160,22 @@ def _csv_error(message: str) -> HttpError:
         first, now, row = changed.groups()
         return _bad(f"line {row} has {now} values but line 1 has {first}; every row needs the same number")
     at = _ROW_COL.search(message)
-    value = re.search(r"could not convert string '(.*)' to", message)
+    value = re.search(r"""could not convert string ('.*'|".*") to""", message)
     if at and value:
-        return _bad(f"line {int(at.group(1)) + 1}, column {at.group(2)}: {value.group(1)!r} is not a number")
+        cell = _as_sent(value.group(1))
+        return _bad(f"line {int(at.group(1)) + 1}, column {at.group(2)}: {cell!r} is not a number")
     return _bad(f"cannot parse the CSV body: {message.splitlines()[0]}")
+
+
+def _as_sent(quoted: str) -> str:
+    """The cell as the client wrote it, from numpy's repr of it. numpy.loadtxt decodes a bytes body as
+    latin-1, so a "–1" (an en dash, as spreadsheets write a minus) would read back as "â\x80\x931";
+    bytes that are not UTF-8 stay escaped."""
+    try:
+        cell = ast.literal_eval(quoted)
+        return str(cell).encode("latin-1").decode("utf-8", errors="backslashreplace")
+    except (ValueError, SyntaxError, UnicodeEncodeError):  # not a plain repr, or text beyond latin-1 already
+        return quoted[1:-1]
 
 
 def _rows_to_matrix(rows: Any, n_features: int, what: str, *, may_hold_booleans: bool) -> np.ndarray:
