@@ -35,6 +35,12 @@ Encoder = Callable[[np.ndarray, str], bytes]
 
 _ROW_COL = re.compile(r"at row (\d+), column (\d+)")
 _COLUMNS_CHANGED = re.compile(r"number of columns changed from (\d+) to (\d+) at row (\d+)")
+#: a number as text, as NumPy's and pyarrow's readers take one: ASCII digits and no "_" (Python's float
+#: takes "1_000", and "١" for 1). Checked wherever a cell goes through float() (a JSON string cell, the
+#: CSV converter for bodies with an empty cell), so a cell reads the same whatever the path.
+_NUMBER_TEXT = re.compile(
+    r"\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|nan|inf|infinity)\s*", re.ASCII | re.IGNORECASE
+)
 
 
 def _bad(message: str) -> HttpError:
@@ -138,6 +144,11 @@ def _arrow_convert(n_features: int) -> pacsv.ConvertOptions:
 def read_csv_numpy(body: bytes) -> np.ndarray:
     """The body as a float32 matrix by ``numpy.loadtxt``, or a 400 naming the line and column at fault."""
     options: dict[str, Any] = {"delimiter": ",", "dtype": np.float32, "ndmin": 2, "comments": None, "quotechar": '"'}
+    with np.errstate(over="ignore"):  # beyond float32's range is inf, which check_matrix refuses by name
+        return _loadtxt(body, options)
+
+
+def _loadtxt(body: bytes, options: dict[str, Any]) -> np.ndarray:
     try:
         X = np.loadtxt(io.BytesIO(body), **options)
     except ValueError as exc:
@@ -151,7 +162,11 @@ def read_csv_numpy(body: bytes) -> np.ndarray:
 
 
 def _float_or_nan(cell: str) -> float:
-    return float(cell) if cell.strip() else float("nan")
+    if not cell.strip():
+        return float("nan")
+    if not _NUMBER_TEXT.fullmatch(cell):
+        raise ValueError(f"could not convert string {cell!r} to float32")
+    return float(cell)
 
 
 def _csv_error(message: str) -> HttpError:
@@ -178,9 +193,10 @@ def _as_sent(quoted: str) -> str:
         return quoted[1:-1]
 
 
-def _rows_to_matrix(rows: Any, n_features: int, what: str, *, may_hold_booleans: bool) -> np.ndarray:
-    """``may_hold_booleans``: the body has a ``true``/``false`` token, so every cell is checked one by one
-    (``numpy.array`` would quietly take ``true`` for 1.0, where a cell-by-cell read refuses it)."""
+def _rows_to_matrix(rows: Any, n_features: int, what: str, *, cell_by_cell: bool) -> np.ndarray:
+    """``cell_by_cell``: the body may hold a ``true``/``false`` or a string cell, so every cell is checked
+    one by one (``numpy.array`` would quietly take ``true`` for 1.0, and read a string as Python's
+    ``float`` does: "1_000" as 1000, "١" as 1, where the CSV readers refuse both)."""
     if not isinstance(rows, list) or not rows:
         raise _bad(f"{what} must be a non-empty list of rows")
     if not isinstance(rows[0], list):  # a single row given as a flat list of numbers
@@ -193,18 +209,26 @@ def _rows_to_matrix(rows: Any, n_features: int, what: str, *, may_hold_booleans:
         odd = next(i for i, n in enumerate(lengths) if n != lengths[0])
         raise _bad(f"{what}: row {odd + 1} has {lengths[odd]} values but row 1 has {lengths[0]}")
     X = None
-    if not may_hold_booleans:
-        with contextlib.suppress(TypeError, ValueError):  # a cell numpy cannot read: the cell-by-cell read says which
-            X = np.array(rows, dtype=np.float32)
-    if X is None:
-        X = np.array([[_json_cell(v, i, j) for j, v in enumerate(r)] for i, r in enumerate(rows)], dtype=np.float32)
+    with np.errstate(over="ignore"):  # beyond float32's range is inf, which check_matrix refuses by name
+        if not cell_by_cell:
+            with contextlib.suppress(
+                TypeError, ValueError
+            ):  # a cell numpy cannot read: the cell-by-cell read says which
+                X = np.array(rows, dtype=np.float32)
+        if X is None:
+            X = np.array([[_json_cell(v, i, j) for j, v in enumerate(r)] for i, r in enumerate(rows)], dtype=np.float32)
     if X.ndim > 2:  # every cell a list of the same length: numpy made a cube of it
         raise _bad(f"{what}: each row must be a flat list of numbers, not a list of lists")
     return check_matrix(X, n_features)
 
 
-def _may_hold_booleans(body: bytes) -> bool:
-    return b"true" in body or b"false" in body
+def _cell_by_cell(body: bytes) -> bool:
+    """Whether the JSON body may hold a boolean or a string cell: a ``true``/``false``, or a ``"`` that is
+    not one of the record form's keys."""
+    if b"true" in body or b"false" in body:
+        return True
+    keys = body.count(b'"features"') + body.count(b'"instances"')
+    return body.count(b'"') != 2 * keys
 
 
 def _json_cell(value: Any, row: int, col: int) -> float:
@@ -212,12 +236,9 @@ def _json_cell(value: Any, row: int, col: int) -> float:
         return float("nan")
     if isinstance(value, bool):
         raise _bad(f"row {row + 1}, column {col + 1}: {json.dumps(value)} is not a number (send 1 or 0)")
-    if not isinstance(value, (int, float, str)):
-        raise _bad(f"row {row + 1}, column {col + 1}: {json.dumps(value)} is not a number")
-    try:
-        return float(value)
-    except ValueError:
-        raise _bad(f"row {row + 1}, column {col + 1}: {json.dumps(value)} is not a number") from None
+    if not isinstance(value, (int, float, str)) or (isinstance(value, str) and not _NUMBER_TEXT.fullmatch(value)):
+        raise _bad(f"row {row + 1}, column {col + 1}: {json.dumps(value, ensure_ascii=False)} is not a number")
+    return float(value)
 
 
 def _load_json(text: bytes, where: str) -> Any:
@@ -243,7 +264,7 @@ def decode_json(body: bytes, n_features: int) -> np.ndarray:
         document = document["instances"]
     if isinstance(document, list):
         document = [_features_of(r) for r in document]
-    return _rows_to_matrix(document, n_features, "the JSON body", may_hold_booleans=_may_hold_booleans(body))
+    return _rows_to_matrix(document, n_features, "the JSON body", cell_by_cell=_cell_by_cell(body))
 
 
 def decode_jsonlines(body: bytes, n_features: int) -> np.ndarray:
@@ -251,7 +272,7 @@ def decode_jsonlines(body: bytes, n_features: int) -> np.ndarray:
     rows = [_features_of(_load_json(line, f"line {i}")) for i, line in enumerate(body.splitlines(), start=1)]
     if any(not isinstance(r, list) or (r and isinstance(r[0], list)) for r in rows):
         raise _bad('each JSON line must be one row: a list of numbers or {"features": [...]}')
-    return _rows_to_matrix(rows, n_features, "the JSON lines", may_hold_booleans=_may_hold_booleans(body))
+    return _rows_to_matrix(rows, n_features, "the JSON lines", cell_by_cell=_cell_by_cell(body))
 
 
 def decode_libsvm(body: bytes, n_features: int) -> Any:
