@@ -211,9 +211,8 @@ def _rows_to_matrix(rows: Any, n_features: int, what: str, *, cell_by_cell: bool
     X = None
     with np.errstate(over="ignore"):  # beyond float32's range is inf, which check_matrix refuses by name
         if not cell_by_cell:
-            with contextlib.suppress(
-                TypeError, ValueError
-            ):  # a cell numpy cannot read: the cell-by-cell read says which
+            # a cell numpy cannot read leaves X None: the cell-by-cell read says which
+            with contextlib.suppress(TypeError, ValueError):
                 X = np.array(rows, dtype=np.float32)
         if X is None:
             X = np.array([[_json_cell(v, i, j) for j, v in enumerate(r)] for i, r in enumerate(rows)], dtype=np.float32)
