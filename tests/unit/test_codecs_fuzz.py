@@ -144,6 +144,35 @@ def test_bodies_without_blank_lines_pass(body: bytes) -> None:
     assert decode_csv(body, 2).shape == (2, 2)
 
 
+LONE_CR = [
+    ("text/csv", b"1,2\r3,4\n", 1),
+    ("text/csv", b"1,2\n" * 2000 + b"1,2\r3,4\n", 2001),  # the pyarrow reader's size, which ends a row there
+    ("text/csv", b"1,2\r\n3,4\r", 2),
+    ("application/jsonlines", b"[1, 2]\n[3, 4]\r[5, 6]\n", 2),
+    ("text/libsvm", b"0 0:1\r0 1:2\n", 1),
+]
+
+
+@pytest.mark.parametrize(("content_type", "body", "line"), LONE_CR, ids=[f"{c} line {n}" for c, _, n in LONE_CR])
+def test_a_carriage_return_that_ends_no_line_is_refused(content_type: str, body: bytes, line: int) -> None:
+    """Python's splitlines and pyarrow end a row at a lone "\r", SageMaker's batch transform (which splits
+    on "\n") does not: answering two rows for its one line would shift every output line after it."""
+    from xgboost_byoc.errors import HttpError
+
+    with pytest.raises(HttpError) as caught:
+        DECODERS[content_type](body, 2)
+    assert caught.value.message == (
+        f"line {line} holds a carriage return (\\r) that ends no line: end lines with \\n or \\r\\n"
+    )
+
+
+@pytest.mark.parametrize("content_type", ["text/csv", "application/jsonlines", "text/libsvm"])
+def test_crlf_line_endings_are_lines(content_type: str) -> None:
+    rows = {"text/csv": b"1,2\r\n3,4\r\n", "application/jsonlines": b"[1, 2]\r\n[3, 4]\r\n"}
+    body = rows.get(content_type, b"0 0:1 1:2\r\n0 0:3 1:4\r\n")
+    assert DECODERS[content_type](body, 2).shape == (2, 2)
+
+
 BOOLEAN = r"row \d, column \d: (true|false) is not a number \(send 1 or 0\)"
 NESTED = r"(each row must be a flat list of numbers, not a list of lists|each JSON line must be one row)"
 

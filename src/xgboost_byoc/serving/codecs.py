@@ -49,10 +49,13 @@ def _bad(message: str) -> HttpError:
 
 _BLANK_FIRST_LINE = re.compile(rb"[ \t\r]*(?:\n|$)")
 _BLANK_LATER_LINE = re.compile(rb"\n[ \t\r]*(?:\n|$)")
+_LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 def _check_blank_lines(body: bytes) -> None:
-    """Refuse blank lines (one output line per input line must hold); one regex scan, no Python loop."""
+    """Refuse blank lines, and a carriage return that ends no "\r\n" (Python's splitlines and pyarrow end
+    a row there, SageMaker's batch transform does not): one output line per input line must hold. Regex
+    scans, no Python loop."""
     text = body[:-2] if body.endswith(b"\r\n") else body[:-1] if body.endswith(b"\n") else body
     if not text.strip():
         raise _bad("the request body is empty: send one or more rows")
@@ -62,6 +65,10 @@ def _check_blank_lines(body: bytes) -> None:
     if blank:
         number = text.count(b"\n", 0, blank.start()) + 2  # the blank line starts after the matched newline
         raise _bad(f"line {number} is blank: send one record per line, with no blank lines")
+    lone = _LONE_CR.search(text) if b"\r" in text else None
+    if lone:
+        number = text.count(b"\n", 0, lone.start()) + 1
+        raise _bad(f"line {number} holds a carriage return (\\r) that ends no line: end lines with \\n or \\r\\n")
 
 
 def check_matrix(X: np.ndarray, n_features: int) -> np.ndarray:
