@@ -166,6 +166,24 @@ def test_a_carriage_return_that_ends_no_line_is_refused(content_type: str, body:
     )
 
 
+@pytest.mark.parametrize(
+    "body", [b'"1\n",2\n3,4\n', b'"1\n",2\n' + b"3,4\n" * 3000], ids=["numpy-sized", "pyarrow-sized"]
+)
+def test_a_quoted_line_break_is_refused_not_read_as_one_row_of_two_lines(body: bytes) -> None:
+    """numpy reads '"1<newline>",2' as one row; batch transform counts two lines, and one answer short
+    shifts every output line after it."""
+    from xgboost_byoc.errors import HttpError
+    from xgboost_byoc.serving.codecs import decode_csv
+
+    lines = body.count(b"\n")
+    with pytest.raises(HttpError) as caught:
+        decode_csv(body, 2)
+    assert caught.value.message == (
+        f"the body has {lines} lines but {lines - 1} rows: a quoted value holds a line break; send one record per line"
+    )
+    assert decode_csv(b'"1",2\n3,4\n', 2).tolist() == [[1, 2], [3, 4]]  # quotes on one line are fine
+
+
 @pytest.mark.parametrize("content_type", ["text/csv", "application/jsonlines", "text/libsvm"])
 def test_crlf_line_endings_are_lines(content_type: str) -> None:
     rows = {"text/csv": b"1,2\r\n3,4\r\n", "application/jsonlines": b"[1, 2]\r\n[3, 4]\r\n"}

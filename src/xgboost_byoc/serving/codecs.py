@@ -102,7 +102,14 @@ def decode_csv(body: bytes, n_features: int) -> np.ndarray:
         if X is not None and X.shape[0] == _line_count(body):
             return check_matrix(X, n_features)
     _check_blank_lines(body)
-    return check_matrix(read_csv_numpy(body), n_features)
+    X = read_csv_numpy(body)
+    lines = _line_count(body)
+    if X.shape[0] != lines:  # no blank line, no lone "\r": only a quoted value can hold a line break
+        raise _bad(
+            f"the body has {lines} lines but {X.shape[0]} rows: a quoted value holds a line break; "
+            "send one record per line"
+        )
+    return check_matrix(X, n_features)
 
 
 def _line_count(body: bytes) -> int:
