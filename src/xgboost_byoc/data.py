@@ -214,18 +214,23 @@ def parse_libsvm(source: Source, *, name: str, n_features: int | None = None) ->
         table = pacsv.read_csv(
             stream,
             read_options=pacsv.ReadOptions(column_names=["line"]),
-            parse_options=pacsv.ParseOptions(delimiter="\x1f", quote_char=False, escape_char=False),
+            # every line a row, empty ones too, so that a message can give the file's own line number
+            parse_options=pacsv.ParseOptions(
+                delimiter="\x1f", quote_char=False, escape_char=False, ignore_empty_lines=False
+            ),
             convert_options=pacsv.ConvertOptions(column_types={"line": pa.string()}, strings_can_be_null=False),
         )
     except pa.ArrowInvalid as exc:
         reason = "it is not UTF-8 text" if "UTF8" in str(exc) else str(exc).splitlines()[0]
         raise UserError(f"{name} cannot be read as libsvm: {reason}") from None
     lines = pc.utf8_trim_whitespace(pc.replace_substring_regex(table.column("line"), r"#.*$", ""))
-    lines = lines.filter(pc.not_equal(lines, ""))
+    kept = pc.not_equal(lines, "")
+    numbers = np.flatnonzero(kept.to_numpy(zero_copy_only=False)) + 1  # each record's line in the file
+    lines = lines.filter(kept)
     if len(lines) == 0:
         raise UserError(f"{name} has no libsvm rows: expected lines like '1 0:0.5 3:1.2'")
     tokens = pc.split_pattern_regex(lines, r"\s+")
-    labels = _cast_tokens(pc.list_element(tokens, 0), pa.float32(), name, "label", lines)
+    labels = _cast_tokens(pc.list_element(tokens, 0), pa.float32(), name, "label", numbers)
     features = pc.list_slice(tokens, 1)
     row_lengths = pc.list_value_length(features).to_numpy(zero_copy_only=False).astype(np.int64)
     indptr = np.concatenate([[0], np.cumsum(row_lengths)])
@@ -233,9 +238,10 @@ def parse_libsvm(source: Source, *, name: str, n_features: int | None = None) ->
     if len(pairs) and pc.min(pc.list_value_length(pairs)).as_py() != 2:
         bad = np.flatnonzero(pc.list_value_length(pairs).to_numpy(zero_copy_only=False) != 2)[0]
         row = int(np.searchsorted(indptr, bad, side="right") - 1)
-        raise UserError(f"{name}: line {row + 1}: {pc.list_flatten(features)[int(bad)].as_py()!r} is not index:value")
-    indices = _cast_tokens(pc.list_element(pairs, 0), pa.int64(), name, "feature index", lines, indptr)
-    values = _cast_tokens(pc.list_element(pairs, 1), pa.float32(), name, "feature value", lines, indptr)
+        token = pc.list_flatten(features)[int(bad)].as_py()
+        raise UserError(f"{name}: line {numbers[row]}: {token!r} is not index:value")
+    indices = _cast_tokens(pc.list_element(pairs, 0), pa.int64(), name, "feature index", numbers, indptr)
+    values = _cast_tokens(pc.list_element(pairs, 1), pa.float32(), name, "feature value", numbers, indptr)
     if len(indices) and indices.min() < 0:
         raise UserError(f"{name}: feature indices must be >= 0")
     width = int(indices.max()) + 1 if len(indices) else 0
@@ -244,8 +250,24 @@ def parse_libsvm(source: Source, *, name: str, n_features: int | None = None) ->
             raise UserError(f"{name}: feature index {width - 1} is out of range for {n_features} features")
         width = n_features
     matrix = sp.csr_matrix((values, indices, indptr), shape=(len(lines), width), dtype=np.float32)
-    matrix.sum_duplicates()
+    if not matrix.has_sorted_indices:  # libsvm does not promise sorted indices; XGBoost's CSR reader wants them
+        matrix = sp.csr_matrix((values.copy(), indices.copy(), indptr), shape=matrix.shape, dtype=np.float32)
+        matrix.sort_indices()
+    _refuse_repeated_indices(matrix, name, numbers)
     return matrix, labels
+
+
+def _refuse_repeated_indices(matrix: sp.csr_matrix, name: str, numbers: np.ndarray) -> None:
+    """A feature given twice in one line is a UserError naming both: which value is meant cannot be told
+    (summing them, as scipy's sum_duplicates would, is a value nobody wrote)."""
+    if matrix.nnz < 2:
+        return
+    repeated = np.diff(matrix.indices) == 0
+    repeated[matrix.indptr[1:-1][(matrix.indptr[1:-1] > 0) & (matrix.indptr[1:-1] < matrix.nnz)] - 1] = False
+    if repeated.any():
+        at = int(np.flatnonzero(repeated)[0])
+        row = int(np.searchsorted(matrix.indptr, at, side="right") - 1)
+        raise UserError(f"{name}: line {numbers[row]}: feature index {int(matrix.indices[at])} is given twice")
 
 
 def _cast_tokens(
@@ -253,9 +275,11 @@ def _cast_tokens(
     to: pa.DataType,
     name: str,
     what: str,
-    lines: pa.Array | pa.ChunkedArray,
+    numbers: np.ndarray,
     indptr: np.ndarray | None = None,
 ) -> np.ndarray:
+    """``tokens`` cast to ``to``, or a UserError naming the first bad one and its line (``numbers``: the
+    file line of each record; ``indptr``: which record each token belongs to, when not one per record)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -267,7 +291,7 @@ def _cast_tokens(
         bad = int(np.flatnonzero(~ok)[0])
         row = bad if indptr is None else int(np.searchsorted(indptr, bad, side="right") - 1)
         raise UserError(
-            f"{name}: line {row + 1}: {what} {tokens[bad].as_py()!r} is not "
+            f"{name}: line {numbers[row]}: {what} {tokens[bad].as_py()!r} is not "
             f"{'a number' if pa.types.is_floating(to) else 'a whole number'}"
         ) from None
 

@@ -184,6 +184,28 @@ def test_a_quoted_line_break_is_refused_not_read_as_one_row_of_two_lines(body: b
     assert decode_csv(b'"1",2\n3,4\n', 2).tolist() == [[1, 2], [3, 4]]  # quotes on one line are fine
 
 
+def test_a_libsvm_line_of_only_a_comment_is_refused_not_skipped() -> None:
+    """Training skips it; a served body that did would answer one line short of what batch transform sent."""
+    from xgboost_byoc.errors import HttpError
+
+    with pytest.raises(HttpError) as caught:
+        DECODERS["text/libsvm"](b"0 0:1\n# no record here\n0 1:2\n", 2)
+    assert caught.value.message == (
+        "the body has 3 lines but 2 records: a line holds only a comment; send one record per line"
+    )
+    assert DECODERS["text/libsvm"](b"0 0:1 # a comment after a record\n0 1:2\n", 2).shape == (2, 2)
+
+
+def test_a_libsvm_feature_given_twice_is_a_400_and_unsorted_indices_read() -> None:
+    from xgboost_byoc.errors import HttpError
+
+    with pytest.raises(HttpError) as caught:
+        DECODERS["text/libsvm"](b"0 1:1 0:2 1:3\n", 2)
+    assert caught.value.status == 400
+    assert caught.value.message == "the libsvm body: line 1: feature index 1 is given twice"
+    assert DECODERS["text/libsvm"](b"0 1:1 0:2\n", 2).toarray().tolist() == [[2, 1]]
+
+
 @pytest.mark.parametrize("content_type", ["text/csv", "application/jsonlines", "text/libsvm"])
 def test_crlf_line_endings_are_lines(content_type: str) -> None:
     rows = {"text/csv": b"1,2\r\n3,4\r\n", "application/jsonlines": b"[1, 2]\r\n[3, 4]\r\n"}

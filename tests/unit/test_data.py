@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -160,6 +161,43 @@ def test_libsvm_matches_xgboosts_own_parser(tmp_path: Path) -> None:
         reference = xgb.DMatrix(f"{path}?format=libsvm")
     assert ds.y.tolist() == reference.get_label().tolist()
     assert np.array_equal(ds.X.toarray(), reference.get_data().toarray())
+
+
+def test_libsvm_with_unsorted_indices_matches_xgboosts_own_parser(tmp_path: Path) -> None:
+    """libsvm does not promise sorted indices (this read crashed in scipy's sum_duplicates on them)."""
+    import warnings
+
+    import xgboost as xgb
+
+    path = write(tmp_path, "a.libsvm", "1 3:2.25 0:0.5\n0 4:1 2:1.5 1:7\n")
+    ds = read(tmp_path, "text/libsvm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = xgb.DMatrix(f"{path}?format=libsvm")
+    assert np.array_equal(ds.X.toarray(), reference.get_data().toarray())
+    assert ds.X.has_sorted_indices
+
+
+def test_libsvm_feature_given_twice_in_a_line_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "a.libsvm", "1 0:0.5 2:1\n0 2:1 1:3 2:4\n1 2:1\n")  # 2 twice in line 2 (not across lines)
+    with pytest.raises(UserError, match=r"train/a.libsvm: line 2: feature index 2 is given twice"):
+        read(tmp_path, "text/libsvm")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1 0:0.5\n\n# a comment\n0 2:x\n", "line 4: feature value 'x' is not a number"),
+        ("# header\n1 0:0.5\n\n0 2:1 7\n", "line 4: '7' is not index:value"),
+        ("\n\nx 0:1\n", "line 3: label 'x' is not a number"),
+        ("# c\r\n1 0:1 0:2\r\n", "line 2: feature index 0 is given twice"),
+    ],
+)
+def test_libsvm_messages_give_the_files_own_line_number(tmp_path: Path, text: str, message: str) -> None:
+    """Blank and comment lines count: the number is the one an editor shows, not the record's."""
+    write(tmp_path, "a.libsvm", text)
+    with pytest.raises(UserError, match=f"train/a.libsvm: {re.escape(message)}"):
+        read(tmp_path, "text/libsvm")
 
 
 def test_libsvm_bad_token_names_line(tmp_path: Path) -> None:

@@ -296,6 +296,12 @@ def decode_libsvm(body: bytes, n_features: int) -> Any:
         matrix, _labels = parse_libsvm(body, name="the libsvm body", n_features=n_features)
     except UserError as exc:
         raise _bad(exc.message) from None
+    lines = _line_count(body)
+    if matrix.shape[0] != lines:  # parse_libsvm skips a line that holds only a "#" comment
+        raise _bad(
+            f"the body has {lines} lines but {matrix.shape[0]} records: a line holds only a comment; "
+            "send one record per line"
+        )
     if np.isinf(matrix.data).any():
         raise _bad(
             "the libsvm body holds an infinite value or one beyond float32's range (over 3.4e38 in magnitude); "
