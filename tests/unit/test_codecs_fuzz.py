@@ -99,6 +99,31 @@ def test_shapes_give_200_exactly_when_valid(client, rows: list[list[float]], con
         assert response.status_code == 400, response.get_data()
 
 
+libsvm_pair = st.tuples(st.integers(0, N_FEATURES + 1), cells).map(lambda p: f"{p[0]}:{p[1]!r}")
+libsvm_line = st.tuples(
+    st.sampled_from(["0", "1", "x"]),
+    st.lists(libsvm_pair, max_size=N_FEATURES + 2),  # indices in any order, some repeated or beyond the model
+    st.sampled_from(["", " # a comment"]),
+).map(lambda parts: " ".join([parts[0], *parts[1]]) + parts[2])
+libsvm_bodies = st.tuples(
+    st.lists(st.one_of(libsvm_line, st.sampled_from(["", "# only a comment"])), min_size=1, max_size=6),
+    st.sampled_from(["\n", "\r\n"]),
+).map(lambda parts: (parts[1].join(parts[0]) + parts[1]).encode())
+
+
+@FUZZ
+@given(body=libsvm_bodies)
+def test_libsvm_bodies_never_give_a_server_error_and_answer_a_line_per_line(client, body: bytes) -> None:
+    """Lines shaped like libsvm (random bytes seldom are): unsorted, repeated or out-of-range indices, bad
+    labels, comments and blank lines give a 400 or one answer per line, never a 5xx."""
+    response = post(client, body, "text/libsvm")
+    assert response.status_code in (200, 400), response.get_data()
+    if response.status_code == 200:
+        assert lines_of(response) == body.count(b"\n")
+    else:
+        assert set(json.loads(response.get_data())) == {"error"}
+
+
 def test_every_decoder_is_fuzzed() -> None:
     assert set(DECODERS) <= {
         "text/csv",
