@@ -258,12 +258,14 @@ def parse_libsvm(source: Source, *, name: str, n_features: int | None = None) ->
 
 
 def _refuse_repeated_indices(matrix: sp.csr_matrix, name: str, numbers: np.ndarray) -> None:
-    """A feature given twice in one line is a UserError naming both: which value is meant cannot be told
-    (summing them, as scipy's sum_duplicates would, is a value nobody wrote)."""
+    """A feature given twice in one line is a UserError naming the line and the index: which value is meant
+    cannot be told (summing them, as scipy's sum_duplicates would, is a value nobody wrote). ``matrix`` has
+    sorted indices, so a repeat is two equal neighbours within a row."""
     if matrix.nnz < 2:
         return
     repeated = np.diff(matrix.indices) == 0
-    repeated[matrix.indptr[1:-1][(matrix.indptr[1:-1] > 0) & (matrix.indptr[1:-1] < matrix.nnz)] - 1] = False
+    starts = matrix.indptr[1:-1]
+    repeated[starts[(starts > 0) & (starts < matrix.nnz)] - 1] = False  # neighbours across two rows
     if repeated.any():
         at = int(np.flatnonzero(repeated)[0])
         row = int(np.searchsorted(matrix.indptr, at, side="right") - 1)
