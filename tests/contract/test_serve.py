@@ -420,6 +420,28 @@ def test_a_chunked_body_over_the_limit_is_a_413_not_cut_at_the_limit(
     assert json.loads(answer) == {"error": "the request body is larger than 6 MB (SAGEMAKER_MAX_PAYLOAD_IN_MB)"}
 
 
+@pytest.mark.parametrize(
+    ("path", "headers", "status", "message"),
+    [
+        ("/invocations", "Content-Type: text/csv\r\nAccept: text/html\r\n", 406, "Accept 'text/html' is not supported"),
+        ("/invocations", "Content-Type: application/xml\r\n", 415, "Content-Type 'application/xml' is not supported"),
+        ("/predict", "Content-Type: text/csv\r\n", 404, "POST /predict is not served here"),
+    ],
+    ids=["406", "415", "404"],
+)
+def test_a_refusal_decided_before_the_body_is_read_still_reaches_a_client_sending_5_mb(
+    served_model: Server, test_rows: np.ndarray, path: str, headers: str, status: int, message: str
+) -> None:
+    """The server reads what is left of the body before it answers: closing on 5 MB of unread input reset
+    the connection, and the client got a broken pipe instead of the JSON error."""
+    row = csv_body(test_rows[:1])
+    body = row * (5 * 1024 * 1024 // len(row))
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: {len(body)}\r\n\r\n"
+    got, answer = raw_exchange(served_model.port, head, body)
+    assert got == status, answer[:300]
+    assert message in json.loads(answer)["error"]
+
+
 def test_content_encoding_identity_is_a_plain_body(served_model: Server, test_rows: np.ndarray) -> None:
     body = csv_body(test_rows[:2])
     assert served_model.invoke(body, Content_Encoding="identity").body == served_model.invoke(body).body

@@ -94,7 +94,8 @@ def read_body(req: Request, limit: int) -> bytes:
 
 
 def _drain(req: Request, cap: int) -> None:
-    """Read and drop an over-long body (up to ``cap`` bytes) so the client, still sending, gets the 413.
+    """Read and drop what is left of the body (up to ``cap`` bytes) so the client, still sending, gets the
+    error answer (nothing to read when the body was read whole).
 
     Closing a socket with unread input makes the kernel reset the connection, and the client then
     sees a broken pipe instead of the JSON error. A chunked body is read to its end (or ``cap``).
@@ -172,16 +173,21 @@ def create_app(
             response.headers[ASSUMED_HEADER] = DEFAULT_CONTENT_TYPE
         return response
 
+    # Every error answer first reads what is left of the body (406, 415 and 404 are decided before it is
+    # read): closing on unread input resets the connection, and the client gets a broken pipe, not the JSON.
+    drain_cap = 4 * settings.max_payload_bytes
+
     @app.errorhandler(HttpError)
     def refused(exc: HttpError) -> Response:
         log.info("refused (%d): %s", exc.status, exc.message)
+        _drain(request, drain_cap)
         return _error(exc.status, exc.message)
 
     @app.errorhandler(HTTPException)
     def http_exception(exc: HTTPException) -> Response:
         status = exc.code or 500
+        _drain(request, drain_cap)
         if status == 413:
-            _drain(request, 4 * settings.max_payload_bytes)
             message = f"the request body is larger than {settings.max_payload_mb:g} MB (SAGEMAKER_MAX_PAYLOAD_IN_MB)"
         elif status in (404, 405):
             message = f"{exc.name}: {request.method} {request.path} is not served here"
@@ -192,6 +198,7 @@ def create_app(
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
         log.exception("unexpected error answering %s %s", request.method, request.path)
+        _drain(request, drain_cap)
         return _error(500, "internal error while predicting; the server log has the details")
 
     return app
