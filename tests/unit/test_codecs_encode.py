@@ -1,8 +1,9 @@
-"""The CSV encoder: one line per row, and every value reads back as exactly the number predicted."""
+"""The encoders: one line (or record) per row, and every value reads back as exactly the number predicted."""
 
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -37,6 +38,21 @@ def test_csv_answer_is_a_line_per_row_and_reads_back_to_the_same_numbers(values:
     assert np.array_equal(read_back(text, values.dtype), rows, equal_nan=True)
 
 
+@settings(max_examples=300, deadline=None)
+@given(values=predictions, output=st.sampled_from(["probability", "probabilities", "contributions"]))
+def test_json_answers_hold_a_record_per_row_that_reads_back_to_the_same_numbers(
+    values: np.ndarray, output: str
+) -> None:
+    key = codecs.JSON_KEYS.get(output, output)
+    document = json.loads(codecs.encode_json(values, output))
+    assert list(document) == ["predictions"]
+    lines = codecs.encode_jsonlines(values, output)
+    assert lines.endswith(b"\n") and lines.count(b"\n") == values.shape[0]
+    for records in (document["predictions"], [json.loads(line) for line in lines.splitlines()]):
+        assert all(list(r) == [key] for r in records)
+        assert np.array_equal(np.array([r[key] for r in records], values.dtype), values, equal_nan=True)
+
+
 @pytest.mark.parametrize(
     ("values", "text"),
     [
@@ -62,3 +78,31 @@ def test_csv_answer_of_a_non_contiguous_array_is_its_rows_in_order() -> None:
 def test_csv_answer_takes_the_formatting_fallback_for_what_orjson_does_not_write() -> None:
     assert codecs.encode_csv(np.array([0.5, 1.0], np.float16), "prediction") == b"0.5\n1\n"
     assert codecs.encode_csv(np.array([True, False]), "predicted_label") == b"1\n0\n"
+
+
+@pytest.mark.parametrize(
+    ("values", "output", "text"),
+    [
+        (np.array([0.1, 0.5], np.float32), "probability", b'{"predictions":[{"score":0.1},{"score":0.5}]}'),
+        (
+            np.array([1, 0], np.int32),
+            "predicted_label",
+            b'{"predictions":[{"predicted_label":1},{"predicted_label":0}]}',
+        ),
+        (
+            np.array([np.nan, 1.0], np.float32),
+            "raw_score",
+            b'{"predictions": [{"raw_score": NaN}, {"raw_score": 1.0}]}',
+        ),
+    ],
+)
+def test_json_answer_text(values: np.ndarray, output: str, text: bytes) -> None:
+    assert codecs.encode_json(values, output) == text
+
+
+def test_json_lines_answer_splits_records_not_the_lists_inside_them() -> None:
+    values = np.array([[0.25, 0.75], [1.0, 0.0]], np.float32)
+    assert (
+        codecs.encode_jsonlines(values, "probabilities")
+        == b'{"probabilities":[0.25,0.75]}\n{"probabilities":[1.0,0.0]}\n'
+    )
