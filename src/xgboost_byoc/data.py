@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xgboost_byoc.config import Channel
-from xgboost_byoc.errors import UserError, clip
+from xgboost_byoc.errors import UserError, quoted
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -193,7 +193,7 @@ def _csv_error(source: Source, name: str, message: str, has_header: bool, ncols:
             first = int(bad[0])
             value = strings[first].as_py()
             return UserError(
-                f"{name}: line {first + 1 + int(has_header)}, column {col + 1}: {clip(repr(value))} is not a number "
+                f"{name}: line {first + 1 + int(has_header)}, column {col + 1}: {quoted(value)} is not a number "
                 "(cells must be numeric; leave a cell empty for a missing value)"
             )
     return UserError(f"{name}: cannot parse CSV: {message.splitlines()[0]}")
@@ -239,7 +239,7 @@ def parse_libsvm(source: Source, *, name: str, n_features: int | None = None) ->
         bad = np.flatnonzero(pc.list_value_length(pairs).to_numpy(zero_copy_only=False) != 2)[0]
         row = int(np.searchsorted(indptr, bad, side="right") - 1)
         token = pc.list_flatten(features)[int(bad)].as_py()
-        raise UserError(f"{name}: line {numbers[row]}: {clip(repr(token))} is not index:value")
+        raise UserError(f"{name}: line {numbers[row]}: {quoted(token)} is not index:value")
     indices = _cast_tokens(pc.list_element(pairs, 0), pa.int64(), name, "feature index", numbers, indptr)
     values = _cast_tokens(pc.list_element(pairs, 1), pa.float32(), name, "feature value", numbers, indptr)
     if len(indices) and indices.min() < 0:
@@ -293,7 +293,7 @@ def _cast_tokens(
         bad = int(np.flatnonzero(~ok)[0])
         row = bad if indptr is None else int(np.searchsorted(indptr, bad, side="right") - 1)
         raise UserError(
-            f"{name}: line {numbers[row]}: {what} {clip(repr(tokens[bad].as_py()))} is not "
+            f"{name}: line {numbers[row]}: {what} {quoted(tokens[bad].as_py())} is not "
             f"{'a number' if pa.types.is_floating(to) else 'a whole number'}"
         ) from None
 

@@ -11,12 +11,20 @@ which is what SageMaker shows in ``FailureReason``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 #: how much of a value a message quotes: a 100 KB cell must not become a 100 KB error line
 QUOTE_LIMIT = 60
 
 
-def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
-    """``text`` as a message quotes it: whole when short, else its start and how long it was."""
+def quoted(value: object, *, quote: Callable[[Any], str] = repr, limit: int = QUOTE_LIMIT) -> str:
+    """``value`` as a message quotes it (``quote``: ``repr``, or ``json.dumps`` for a JSON value): whole
+    when short; a longer text by its first ``limit`` characters, quoted, and how long it is (for any other
+    value, the length of its quoted form)."""
+    if isinstance(value, str):
+        return quote(value) if len(value) <= limit else f"{quote(value[:limit])}… ({len(value):,} characters)"
+    text = quote(value)
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 

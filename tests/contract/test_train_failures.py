@@ -57,7 +57,7 @@ CASES = [
     ),
     Case(
         "a-long-non-numeric-cell-is-quoted-clipped",
-        "train/a.csv: line 2, column 3: '" + "h" * 59 + "… (5,002 characters) is not a number",
+        "train/a.csv: line 2, column 3: '" + "h" * 60 + "'… (5,000 characters) is not a number",
         train={"a.csv": "1,1,1\n0,2," + "h" * 5000 + "\n"},
     ),
     Case(

@@ -115,9 +115,24 @@ def test_a_long_value_is_quoted_clipped_with_its_length() -> None:
     body = json.dumps([[1, "x" * 100_000, 2]]).encode()
     with pytest.raises(HttpError) as caught:
         codecs.decode_json(body, WIDTH)
-    assert caught.value.message == f'row 1, column 2: "{"x" * 59}… (100,002 characters) is not a number'
+    assert caught.value.message == f'row 1, column 2: "{"x" * 60}"… (100,000 characters) is not a number'
 
 
 def test_a_long_libsvm_token_is_quoted_clipped() -> None:
-    with pytest.raises(HttpError, match=r"feature value 'x{59}… \(10,002 characters\) is not a number$"):
+    with pytest.raises(HttpError, match=r"feature value 'x{60}'… \(10,000 characters\) is not a number$"):
         codecs.decode_libsvm(b"0 1:" + b"x" * 10_000 + b"\n", WIDTH)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("abc", "'abc'"),
+        ("a" * 60, repr("a" * 60)),
+        ("a" * 61, repr("a" * 60) + "… (61 characters)"),
+        ([1] * 30, "[" + "1, " * 19 + "1,… (90 characters)"),  # not a text: its quoted form is clipped
+    ],
+)
+def test_a_quoted_value_is_whole_when_short_and_clipped_with_its_length_when_long(value: object, shown: str) -> None:
+    from xgboost_byoc.errors import quoted
+
+    assert quoted(value) == shown

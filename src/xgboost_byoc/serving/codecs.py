@@ -29,7 +29,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from xgboost_byoc.errors import HttpError, UserError, clip
+from xgboost_byoc.errors import HttpError, UserError, quoted
 
 Decoder = Callable[[bytes, int], Any]
 Encoder = Callable[[np.ndarray, str], bytes]
@@ -256,10 +256,10 @@ def _json_cell(value: Any, row: int, col: int) -> float:
 
 
 def _shown(value: Any) -> str:
-    """A JSON value as a message quotes it: as JSON, clipped; a list or object too deeply nested for
+    """A JSON value as a message quotes it (``quoted``, as JSON); a list or object too deeply nested for
     Python's json to write is named by its kind."""
     try:
-        return clip(json.dumps(value, ensure_ascii=False))
+        return quoted(value, quote=lambda v: json.dumps(v, ensure_ascii=False))
     except RecursionError:
         return f"a {'list' if isinstance(value, list) else 'JSON object'} nested hundreds deep"
 
