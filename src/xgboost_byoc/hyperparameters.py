@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from xgboost_byoc.errors import UserError
+from xgboost_byoc.errors import UserError, quoted
 from xgboost_byoc.evaluation import THRESHOLD_METRICS
 
 Kind = Literal["int", "float", "str", "bool", "list"]
@@ -58,18 +58,18 @@ class Param:
                 return True
             if lowered in ("false", "0"):
                 return False
-            raise ValueError(f"{self.name}={text!r} is not a boolean; use true or false (1/0)")
+            raise ValueError(f"{self.name}={quoted(text)} is not a boolean; use true or false (1/0)")
         if self.kind == "list":
             items = [item.strip() for item in text.split(",") if item.strip()]
             if not items:
-                raise ValueError(f"{self.name}={text!r} is empty; give a comma-separated list")
+                raise ValueError(f"{self.name}={quoted(text)} is empty; give a comma-separated list")
             return items
         if self.kind == "str":
             value = text.strip()
             if self.choices and value not in self.choices:
                 hint = _nearest(value, self.choices)
                 raise ValueError(
-                    f"{self.name}={text!r} is not allowed; use {self.range_text()}"
+                    f"{self.name}={quoted(text)} is not allowed; use {self.range_text()}"
                     + (f" (did you mean {hint!r}?)" if hint else "")
                 )
             return value
@@ -77,7 +77,7 @@ class Param:
         below = number < self.low or (self.low_open and number == self.low)
         above = number > self.high or (self.high_open and number == self.high)
         if below or above:
-            raise ValueError(f"{self.name}={text!r} is outside the allowed range {self.range_text()}")
+            raise ValueError(f"{self.name}={quoted(text)} is outside the allowed range {self.range_text()}")
         return number
 
 
@@ -94,15 +94,15 @@ def _parse_number(param: Param, text: str) -> int | float:
     try:
         value = float(stripped)
     except ValueError:
+        expected = "an integer" if param.kind == "int" else "a number"
         raise ValueError(
-            f"{param.name}={text!r} is not a number; expected {'an integer' if param.kind == 'int' else 'a number'} "
-            f"in {param.range_text()}"
+            f"{param.name}={quoted(text)} is not a number; expected {expected} in {param.range_text()}"
         ) from None
     if math.isnan(value):
-        raise ValueError(f"{param.name}={text!r} is not a number; expected a value in {param.range_text()}")
+        raise ValueError(f"{param.name}={quoted(text)} is not a number; expected a value in {param.range_text()}")
     if param.kind == "int":
         if not value.is_integer():
-            raise ValueError(f"{param.name}={text!r} must be a whole number in {param.range_text()}")
+            raise ValueError(f"{param.name}={quoted(text)} must be a whole number in {param.range_text()}")
         return int(value)
     return value
 
@@ -398,22 +398,22 @@ def parse_hyperparameters(raw: Mapping[str, str]) -> Hyperparameters:
         param = BY_NAME.get(name)
         if param is None:
             if given_name in UNSUPPORTED_OBJECTIVES:
-                problems.append(f"{given_name!r} is an objective, not a hyperparameter name")
+                problems.append(f"{quoted(given_name)} is an objective, not a hyperparameter name")
                 continue
             hint = _nearest(given_name, list(BY_NAME) + list(ALIASES))
             problems.append(
-                f"unknown hyperparameter {given_name!r}"
+                f"unknown hyperparameter {quoted(given_name)}"
                 + (f"; did you mean {hint!r}?" if hint else "; see the README for the accepted names")
             )
             continue
         if name in seen_as:
-            problems.append(f"{given_name!r} and {seen_as[name]!r} are the same hyperparameter; give one")
+            problems.append(f"{quoted(given_name)} and {seen_as[name]!r} are the same hyperparameter; give one")
             continue
         seen_as[name] = given_name
         value_text = OBJECTIVE_ALIASES.get(text.strip(), text) if name == "objective" else text
         if name == "objective" and value_text.strip() in UNSUPPORTED_OBJECTIVES:
             problems.append(
-                f"objective={value_text.strip()!r} is not supported in algorithm mode: it "
+                f"objective={quoted(value_text.strip())} is not supported in algorithm mode: it "
                 f"{UNSUPPORTED_OBJECTIVES[value_text.strip()]}; use script mode"
             )
             continue
@@ -448,14 +448,14 @@ def _check_combinations(values: dict[str, Any], explicit: set[str], ignored: dic
         if not _EVAL_METRIC.match(metric):
             hint = _nearest(metric, EVAL_METRIC_NAMES)
             problems.append(
-                f"eval_metric {metric!r} is not an XGBoost metric"
+                f"eval_metric {quoted(metric)} is not an XGBoost metric"
                 + (f"; did you mean {hint!r}?" if hint else f"; use one of {', '.join(EVAL_METRIC_NAMES)}")
             )
     tuning = ignored.get(TUNING_OBJECTIVE)
     if tuning:
         metric = tuning.partition(":")[2]
         if not metric or not _EVAL_METRIC.match(metric):
-            problems.append(f"{TUNING_OBJECTIVE}={tuning!r} does not name a channel:metric, e.g. validation:auc")
+            problems.append(f"{TUNING_OBJECTIVE}={quoted(tuning)} does not name a channel:metric, e.g. validation:auc")
         elif metric not in metrics:
             metrics = [*metrics, metric]  # the tuner's objective must be computed (and drive early stopping)
     values["eval_metric"] = list(dict.fromkeys(metrics))

@@ -76,6 +76,13 @@ def test_unparsable_number_names_parameter() -> None:
     assert "max_depth='abc' is not a number" in error_of(num_round="5", max_depth="abc")
 
 
+def test_a_long_value_or_name_is_quoted_clipped_so_every_problem_fits_the_failure_line() -> None:
+    message = error_of(num_round="5", max_depth="z" * 2500, **{"x" * 300: "1"}, eta="2")
+    assert f"max_depth='{'z' * 60}'… (2,500 characters) is not a number" in message
+    assert f"unknown hyperparameter '{'x' * 60}'… (300 characters)" in message
+    assert "eta='2'" in message and len(message) < 1024
+
+
 def test_num_round_is_required() -> None:
     assert error_of(eta="0.1").startswith("invalid hyperparameters: num_round is required")
 
