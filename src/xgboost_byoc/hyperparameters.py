@@ -407,7 +407,7 @@ def parse_hyperparameters(raw: Mapping[str, str]) -> Hyperparameters:
             )
             continue
         if name in seen_as:
-            problems.append(f"{quoted(given_name)} and {seen_as[name]!r} are the same hyperparameter; give one")
+            problems.append(f"{quoted(given_name)} and {quoted(seen_as[name])} are the same hyperparameter; give one")
             continue
         seen_as[name] = given_name
         value_text = OBJECTIVE_ALIASES.get(text.strip(), text) if name == "objective" else text
